@@ -1,0 +1,19 @@
+#pragma once
+
+#include <cstddef>
+
+#include "homep2p/failure_backoff.hpp"
+#include "homep2p/time.hpp"
+
+namespace homep2p {
+
+struct ConnectionSettings {
+  Duration handshake_timeout = seconds(10);   // whole handshake, both roles
+  Duration challenge_lifetime = seconds(10);  // a challenge older than this is refused
+  Duration keepalive_interval = seconds(15);  // Ping after this much send silence
+  unsigned keepalive_misses = 3;              // dead after this many intervals of receive silence
+  std::size_t max_pending_handshakes = 64;    // half-open handshakes a target holds at once
+  BackoffPolicy backoff;
+};
+
+}  // namespace homep2p
