@@ -115,20 +115,28 @@ class Connection {
   const std::string& peer_id() const { return peer_id_; }
   const std::string& user() const { return user_; }
   bool authenticated() const { return sealer_ != nullptr; }
-  std::optional<ConnectionId> connection_id() const { return slot_; }
+  std::optional<ConnectionId> connection_id() const { return assigned_; }
+  // Frames dropped because they did not open (unsealed or forged) on an authenticated connection.
+  std::uint64_t ignored_frames() const { return ignored_frames_; }
 
  protected:
   Connection(Role role, ConnectionTable& table, const ConnectionSettings& settings);
 
-  // Role-specific handling of one decoded message before establishment.
+  // Role-specific handling of one decoded, in-serial message before establishment.
   virtual void on_handshake_message(Message message, TimePoint now, ConnectionEvents& events) = 0;
-  // Role-specific cleanup when the handshake ends without success (e.g. release pending slot).
+  // Role-specific cleanup when the handshake ends, however it ends (e.g. a pending slot).
   virtual void on_handshake_end() {}
 
-  void send_plain(Message message);
-  void establish(std::string peer_id, std::string user, const std::optional<TransmissionKeys>& keys,
-                 TimePoint now, ConnectionEvents& events);
+  // Sets the next serial, encodes, seals once keys are installed, frames into the output.
+  Result<void> emit(Message message, TimePoint now);
+  // Takes a slot in the connection table for peer_id(); false when the table is full.
+  bool claim_slot(TimePoint now);
+  // From now on every frame is sealed and every received frame must open.
+  void install_keys(const TransmissionKeys& keys);
+  // The handshake succeeded: emits Connected (claim_slot() must have succeeded).
+  void establish(const std::optional<TransmissionKeys>& keys, TimePoint now, ConnectionEvents& events);
   void fail_handshake(ConnectFailed failure, ConnectionEvents& events);
+  // Sends Disconnect PROTOERROR and ends the connection or the handshake.
   void protocol_error(std::string detail, TimePoint now, ConnectionEvents& events);
   void set_state(ConnectionState s) { state_ = s; }
   void set_peer(std::string peer_id, std::string user);
@@ -142,7 +150,6 @@ class Connection {
   void close_established(DisconnectReason reason, DisconnectCause cause, std::string detail,
                          ConnectionEvents& events);
   void release_slot();
-  void write_frame(std::span<const std::uint8_t> payload);
 
   Role role_;
   ConnectionTable& table_;
@@ -154,12 +161,14 @@ class Connection {
   std::uint64_t last_peer_serial_ = 0;
   std::unique_ptr<FrameSealer> sealer_;
   std::unique_ptr<FrameOpener> opener_;
-  std::optional<ConnectionId> slot_;
+  std::optional<ConnectionId> slot_;      // held while established
+  std::optional<ConnectionId> assigned_;  // the id, kept after close for the runtime's bookkeeping
   std::string peer_id_;
   std::string user_;
   std::optional<TimePoint> handshake_deadline_;
   TimePoint last_sent_{};
   TimePoint last_received_{};
+  std::uint64_t ignored_frames_ = 0;
 };
 
 struct InitiatorParams {
@@ -198,7 +207,7 @@ class ConnectionTarget final : public Connection {
   void on_handshake_end() override;
   void on_request(const ConnectRequest& request, TimePoint now, ConnectionEvents& events);
   void on_reply(const ConnectRequest& request, TimePoint now, ConnectionEvents& events);
-  void answer(ConnectResponse response, ConnectionEvents& events, std::string detail);
+  void answer(ConnectResponse response, TimePoint now, ConnectionEvents& events, std::string detail);
 
   ConnectionAdmission& admission_;
   RandomSource& random_;
