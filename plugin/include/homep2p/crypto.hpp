@@ -60,7 +60,8 @@ struct TransmissionKeys {
 };
 TransmissionKeys derive_transmission_keys(const ShareKey& key, const Transcript& t);
 
-// Seals outgoing frames for one direction. Counter starts at 1.
+// Seals outgoing frames for one direction. The first frame has counter 1. After 2^64 - 1 frames
+// (unreachable: centuries at any real rate) seal() aborts rather than wrap and reuse a GCM nonce.
 class FrameSealer {
  public:
   explicit FrameSealer(const Bytes32& key) : key_(key) {}
@@ -72,8 +73,12 @@ class FrameSealer {
   std::uint64_t counter_ = 0;
 };
 
-// Opens incoming frames for one direction. A counter that does not increase is Errc::Replay;
-// a bad tag is Errc::Authentication; a frame shorter than kSealedOverhead is Errc::InvalidFrame.
+// Opens incoming frames for one direction. Checks, in this order:
+//   1. a frame shorter than kSealedOverhead is Errc::InvalidFrame;
+//   2. the tag (which covers the counter, as IV and AAD) must verify, else Errc::Authentication;
+//   3. the counter must exceed last_counter(), else Errc::Replay.
+// So a forged or corrupted frame is Authentication whatever counter it carries, and only a
+// genuine frame seen before (or older than the last one opened) is Replay.
 // A failed open does not advance the counter.
 class FrameOpener {
  public:
