@@ -31,9 +31,17 @@ struct ActionOutcome {
 using ActionHandler =
     std::function<ActionOutcome(const ValueMap& arguments, const CallerIdentity& caller, TimePoint now)>;
 
+// For actions that depend on the service's current state (a Toggle, a sensor's Read): also
+// called with the state as it is before the call, since state may change from the device side
+// (ServiceRegistry::set_state) where a handler's own copy would go stale.
+using StatefulActionHandler = std::function<ActionOutcome(
+    const ValueMap& arguments, const ValueMap& state, const CallerIdentity& caller, TimePoint now)>;
+
 struct ServiceDefinition {
   ServiceDescription description;
-  std::map<std::string, ActionHandler> handlers;  // one per action in description.actions
+  // Exactly one handler per action in description.actions, in one of the two maps.
+  std::map<std::string, ActionHandler> handlers;
+  std::map<std::string, StatefulActionHandler> stateful_handlers;
 };
 
 struct OutboundMessage {
@@ -52,7 +60,8 @@ class ServiceRegistry {
  public:
   explicit ServiceRegistry(RandomSource& random) : random_(random) {}
 
-  // Fails (Errc::Service) on a duplicate id or an action without a handler.
+  // Fails (Errc::Service) on a duplicate id, an action without a handler (or with two), or a
+  // handler without an action.
   Result<void> add(ServiceDefinition service);
 
   // Answers one service request (ServiceSearch/Rent/Invoke/Release) from `caller`. The response

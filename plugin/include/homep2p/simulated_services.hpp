@@ -28,7 +28,10 @@ class TemperatureDrift {
  public:
   TemperatureDrift(RandomSource& random, Duration period = seconds(5))
       : random_(random), period_(period) {}
-  // Returns the ServiceEvents to send (via ServiceRegistry::set_state).
+  // Returns the ServiceEvents to send (via ServiceRegistry::set_state). The first call only
+  // schedules the first drift one period later; from then on each call at or after
+  // next_deadline() moves every TemperatureSensor by a step in [-0.5, +0.5] (tenths), kept in
+  // [15, 30] Celsius, and schedules the next drift a period after `now`.
   std::vector<OutboundMessage> tick(ServiceRegistry& registry, TimePoint now);
   std::optional<TimePoint> next_deadline() const { return next_; }
 
