@@ -280,21 +280,19 @@ std::vector<PeerEntry> Node::Impl::connections() const {
 }
 
 template <class T>
-std::future<T> Node::Impl::run(std::function<void(std::shared_ptr<std::promise<T>>)> job, T if_stopped) {
-  auto promise = std::make_shared<std::promise<T>>();
-  auto future = promise->get_future();
+void Node::Impl::run(std::function<void(std::function<void(T)>)> job, std::function<void(T)> done, T if_stopped) {
   if (stopped_ || !started_) {
-    promise->set_value(std::move(if_stopped));
-    return future;
+    done(std::move(if_stopped));
+    return;
   }
-  asio::post(io_, [self = shared_from_this(), promise, job = std::move(job), if_stopped = std::move(if_stopped)] {
+  asio::post(io_, [self = shared_from_this(), job = std::move(job), done = std::move(done),
+                   if_stopped = std::move(if_stopped)]() mutable {
     if (self->shutting_down_) {
-      promise->set_value(if_stopped);
+      done(std::move(if_stopped));
       return;
     }
-    job(promise);
+    job(std::move(done));
   });
-  return future;
 }
 
 // ---------------- public API ----------------
@@ -320,96 +318,145 @@ void Node::search(SearchConditions conditions, std::uint32_t mx) {
 }
 
 namespace {
+
 Error stopped_error() { return make_error(Errc::InvalidState, "the node is not running"); }
-}  // namespace
 
-std::future<ConnectOutcome> Node::connect(std::string device_or_address, std::optional<Credential> credential) {
-  ConnectOutcome stopped;
-  stopped.local = LocalFailure::TransportClosed;
-  stopped.detail = "the node is not running";
-  return impl_->run<ConnectOutcome>(
-      [impl = impl_, target = std::move(device_or_address), credential = std::move(credential)](auto promise) {
-        impl->connect(target, credential, promise);
-      },
-      stopped);
+// A future fed by the callback form of the same call.
+template <class T, class Call>
+std::future<T> as_future(Call&& call) {
+  auto promise = std::make_shared<std::promise<T>>();
+  auto future = promise->get_future();
+  call([promise](T value) { promise->set_value(std::move(value)); });
+  return future;
 }
 
-std::future<Result<void>> Node::disconnect(std::string peer_id) {
-  return impl_->run<Result<void>>(
-      [impl = impl_, peer_id = std::move(peer_id)](auto promise) { promise->set_value(impl->disconnect_peer(peer_id)); },
-      stopped_error());
-}
-
-namespace {
-
-// Turns a typed promise into the completion of a request: the response must be of type R.
+// Turns the completion of a request into a typed result: the response must be of type R.
 template <class R, class T>
-std::function<void(Result<Message>)> complete_with(std::shared_ptr<std::promise<Result<T>>> promise,
-                                                   std::function<T(R&&)> convert) {
-  return [promise, convert = std::move(convert)](Result<Message> response) {
+std::function<void(Result<Message>)> expect_response(std::function<void(Result<T>)> done,
+                                                     std::function<T(R&&)> convert) {
+  return [done = std::move(done), convert = std::move(convert)](Result<Message> response) {
     if (!response) {
-      promise->set_value(response.error());
+      done(response.error());
     } else if (auto* typed = std::get_if<R>(&*response)) {
-      promise->set_value(convert(std::move(*typed)));
+      done(convert(std::move(*typed)));
     } else {
-      promise->set_value(make_error(Errc::InvalidMessage, "unexpected response " +
-                                                               std::string(message_type(*response))));
+      done(make_error(Errc::InvalidMessage, "unexpected response " + std::string(message_type(*response))));
     }
   };
 }
 
+template <class R>
+R identity(R&& r) {
+  return std::move(r);
+}
+
 }  // namespace
 
-std::future<Result<std::vector<ServiceDescription>>> Node::search_services(std::string peer_id, std::string type) {
-  using T = std::vector<ServiceDescription>;
-  return impl_->run<Result<T>>(
-      [impl = impl_, peer_id = std::move(peer_id), type = std::move(type)](auto promise) {
-        impl->request(peer_id, ServiceSearch{0, 0, type},
-                      complete_with<ServiceSearchResponse, T>(
-                          promise, [](ServiceSearchResponse&& r) { return std::move(r.services); }));
+void Node::connect(std::string device_or_address, std::optional<Credential> credential, Done<ConnectOutcome> done) {
+  ConnectOutcome stopped;
+  stopped.peer_id = device_or_address;
+  stopped.local = LocalFailure::TransportClosed;
+  stopped.detail = "the node is not running";
+  impl_->run<ConnectOutcome>(
+      [impl = impl_, target = std::move(device_or_address), credential = std::move(credential)](auto done) {
+        impl->connect(target, credential, std::move(done));
       },
-      stopped_error());
+      std::move(done), std::move(stopped));
+}
+
+void Node::disconnect(std::string peer_id, Done<Result<void>> done) {
+  impl_->run<Result<void>>(
+      [impl = impl_, peer_id = std::move(peer_id)](auto done) { done(impl->disconnect_peer(peer_id)); },
+      std::move(done), stopped_error());
+}
+
+void Node::search_services(std::string peer_id, std::string type, Done<Result<std::vector<ServiceDescription>>> done) {
+  using T = std::vector<ServiceDescription>;
+  impl_->run<Result<T>>(
+      [impl = impl_, peer_id = std::move(peer_id), type = std::move(type)](auto done) {
+        impl->request(peer_id, ServiceSearch{0, 0, type},
+                      expect_response<ServiceSearchResponse, T>(
+                          std::move(done), [](ServiceSearchResponse&& r) { return std::move(r.services); }));
+      },
+      std::move(done), stopped_error());
+}
+
+void Node::rent(std::string peer_id, std::string service_id, std::uint32_t lease_seconds,
+                Done<Result<ServiceRentResponse>> done) {
+  impl_->run<Result<ServiceRentResponse>>(
+      [impl = impl_, peer_id = std::move(peer_id), service_id = std::move(service_id), lease_seconds](auto done) {
+        impl->request(peer_id, ServiceRent{0, 0, service_id, lease_seconds},
+                      expect_response<ServiceRentResponse, ServiceRentResponse>(std::move(done),
+                                                                                identity<ServiceRentResponse>));
+      },
+      std::move(done), stopped_error());
+}
+
+void Node::invoke(std::string peer_id, std::string lease_id, std::string action, ValueMap arguments,
+                  Done<Result<ServiceInvokeResponse>> done) {
+  impl_->run<Result<ServiceInvokeResponse>>(
+      [impl = impl_, peer_id = std::move(peer_id), lease_id = std::move(lease_id), action = std::move(action),
+       arguments = std::move(arguments)](auto done) {
+        impl->request(peer_id, ServiceInvoke{0, 0, lease_id, action, arguments},
+                      expect_response<ServiceInvokeResponse, ServiceInvokeResponse>(
+                          std::move(done), identity<ServiceInvokeResponse>));
+      },
+      std::move(done), stopped_error());
+}
+
+void Node::release(std::string peer_id, std::string lease_id, Done<Result<void>> done) {
+  impl_->run<Result<void>>(
+      [impl = impl_, peer_id = std::move(peer_id), lease_id = std::move(lease_id)](auto done) {
+        done(impl->send_one_way(peer_id, ServiceRelease{0, 0, lease_id}));
+      },
+      std::move(done), stopped_error());
+}
+
+void Node::configure(std::string peer_id, Configure request, Done<Result<ConfigureResponse>> done) {
+  impl_->run<Result<ConfigureResponse>>(
+      [impl = impl_, peer_id = std::move(peer_id), request = std::move(request)](auto done) {
+        impl->request(peer_id, request,
+                      expect_response<ConfigureResponse, ConfigureResponse>(std::move(done),
+                                                                            identity<ConfigureResponse>));
+      },
+      std::move(done), stopped_error());
+}
+
+std::future<ConnectOutcome> Node::connect(std::string device_or_address, std::optional<Credential> credential) {
+  return as_future<ConnectOutcome>(
+      [&](auto done) { connect(std::move(device_or_address), std::move(credential), std::move(done)); });
+}
+
+std::future<Result<void>> Node::disconnect(std::string peer_id) {
+  return as_future<Result<void>>([&](auto done) { disconnect(std::move(peer_id), std::move(done)); });
+}
+
+std::future<Result<std::vector<ServiceDescription>>> Node::search_services(std::string peer_id, std::string type) {
+  return as_future<Result<std::vector<ServiceDescription>>>(
+      [&](auto done) { search_services(std::move(peer_id), std::move(type), std::move(done)); });
 }
 
 std::future<Result<ServiceRentResponse>> Node::rent(std::string peer_id, std::string service_id,
                                                     std::uint32_t lease_seconds) {
-  return impl_->run<Result<ServiceRentResponse>>(
-      [impl = impl_, peer_id = std::move(peer_id), service_id = std::move(service_id), lease_seconds](auto promise) {
-        impl->request(peer_id, ServiceRent{0, 0, service_id, lease_seconds},
-                      complete_with<ServiceRentResponse, ServiceRentResponse>(
-                          promise, [](ServiceRentResponse&& r) { return std::move(r); }));
-      },
-      stopped_error());
+  return as_future<Result<ServiceRentResponse>>(
+      [&](auto done) { rent(std::move(peer_id), std::move(service_id), lease_seconds, std::move(done)); });
 }
 
 std::future<Result<ServiceInvokeResponse>> Node::invoke(std::string peer_id, std::string lease_id, std::string action,
                                                         ValueMap arguments) {
-  return impl_->run<Result<ServiceInvokeResponse>>(
-      [impl = impl_, peer_id = std::move(peer_id), lease_id = std::move(lease_id), action = std::move(action),
-       arguments = std::move(arguments)](auto promise) {
-        impl->request(peer_id, ServiceInvoke{0, 0, lease_id, action, arguments},
-                      complete_with<ServiceInvokeResponse, ServiceInvokeResponse>(
-                          promise, [](ServiceInvokeResponse&& r) { return std::move(r); }));
-      },
-      stopped_error());
+  return as_future<Result<ServiceInvokeResponse>>([&](auto done) {
+    invoke(std::move(peer_id), std::move(lease_id), std::move(action), std::move(arguments), std::move(done));
+  });
 }
 
 std::future<Result<void>> Node::release(std::string peer_id, std::string lease_id) {
-  return impl_->run<Result<void>>(
-      [impl = impl_, peer_id = std::move(peer_id), lease_id = std::move(lease_id)](auto promise) {
-        promise->set_value(impl->send_one_way(peer_id, ServiceRelease{0, 0, lease_id}));
-      },
-      stopped_error());
+  return as_future<Result<void>>(
+      [&](auto done) { release(std::move(peer_id), std::move(lease_id), std::move(done)); });
 }
 
 std::future<Result<ConfigureResponse>> Node::configure(std::string peer_id, Configure request) {
-  return impl_->run<Result<ConfigureResponse>>(
-      [impl = impl_, peer_id = std::move(peer_id), request = std::move(request)](auto promise) {
-        impl->request(peer_id, request,
-                      complete_with<ConfigureResponse, ConfigureResponse>(
-                          promise, [](ConfigureResponse&& r) { return std::move(r); }));
-      },
-      stopped_error());
+  return as_future<Result<ConfigureResponse>>(
+      [&](auto done) { configure(std::move(peer_id), std::move(request), std::move(done)); });
 }
 
 }  // namespace homep2p::net

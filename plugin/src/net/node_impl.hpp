@@ -42,7 +42,7 @@ struct Session {
   bool writing = false;
   bool socket_closed = false;
   CallerIdentity caller;  // once connected
-  std::optional<std::promise<ConnectOutcome>> connect_promise;
+  std::function<void(ConnectOutcome)> connect_done;  // the connect() caller, until answered
   std::map<std::uint64_t, PendingRequest> pending;
   std::uint64_t next_request_id = 1;
 };
@@ -55,11 +55,11 @@ class Node::Impl : public std::enable_shared_from_this<Node::Impl> {
   void stop();
 
   // ---- called through Node's public API (any thread) ----
+  // Runs `job` on the node's thread with `done`; answers `if_stopped` when the node is not running.
   template <class T>
-  std::future<T> run(std::function<void(std::shared_ptr<std::promise<T>>)> job, T if_stopped);
+  void run(std::function<void(std::function<void(T)>)> job, std::function<void(T)> done, T if_stopped);
 
-  void connect(std::string target, std::optional<Credential> credential,
-               std::shared_ptr<std::promise<ConnectOutcome>> promise);
+  void connect(std::string target, std::optional<Credential> credential, std::function<void(ConnectOutcome)> done);
   Result<void> disconnect_peer(const std::string& peer_id);
   // Sends a request to an established connection to peer_id; `complete` gets the response.
   void request(const std::string& peer_id, Message message, std::function<void(Result<Message>)> complete);
@@ -89,6 +89,7 @@ class Node::Impl : public std::enable_shared_from_this<Node::Impl> {
   void accept();
   std::shared_ptr<Session> add_session(asio::ip::tcp::socket socket);
   void read(const std::shared_ptr<Session>& s);
+  void answer_connect(const std::shared_ptr<Session>& s, ConnectOutcome outcome);
   void process(const std::shared_ptr<Session>& s, ConnectionEvents events);
   void on_message(const std::shared_ptr<Session>& s, Message message);
   void flush(const std::shared_ptr<Session>& s);

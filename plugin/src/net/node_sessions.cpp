@@ -70,13 +70,13 @@ std::shared_ptr<Session> Node::Impl::add_session(asio::ip::tcp::socket socket) {
 }
 
 void Node::Impl::connect(std::string target, std::optional<Credential> credential,
-                         std::shared_ptr<std::promise<ConnectOutcome>> promise) {
+                         std::function<void(ConnectOutcome)> done) {
   auto fail = [&](LocalFailure local, std::string detail) {
     ConnectOutcome o;
     o.peer_id = target;
     o.local = local;
     o.detail = std::move(detail);
-    if (promise) promise->set_value(std::move(o));
+    if (done) done(std::move(o));
   };
   // A discovered device id, or host:port.
   std::optional<asio::ip::tcp::endpoint> endpoint;
@@ -108,7 +108,7 @@ void Node::Impl::connect(std::string target, std::optional<Credential> credentia
 
   auto s = add_session(asio::ip::tcp::socket(io_));
   s->peer_address = endpoint->address().to_string();
-  if (promise) s->connect_promise.emplace(std::move(*promise));
+  s->connect_done = std::move(done);
   emit(ConnectionChanged{0, target_id.empty() ? target : target_id, Role::Initiator, LinkState::Connecting,
                          std::nullopt, LocalFailure::None, std::nullopt, std::nullopt, "", table_.count(),
                          table_.max()});
@@ -142,6 +142,12 @@ void Node::Impl::connect(std::string target, std::optional<Credential> credentia
     self->read(s);
     self->arm_session_timer(s);
   });
+}
+
+void Node::Impl::answer_connect(const std::shared_ptr<Session>& s, ConnectOutcome outcome) {
+  auto done = std::move(s->connect_done);
+  s->connect_done = nullptr;
+  done(std::move(outcome));
 }
 
 void Node::Impl::read(const std::shared_ptr<Session>& s) {
@@ -230,13 +236,12 @@ void Node::Impl::close_socket(const std::shared_ptr<Session>& s) {
   s->socket.close(ignored);
   s->timer.cancel();
   if (s->connection && !s->connection->closed()) process(s, s->connection->transport_closed(Clock::now()));
-  if (s->connect_promise) {
+  if (s->connect_done) {
     ConnectOutcome o;
     o.peer_id = s->connection ? s->connection->peer_id() : std::string();
     o.local = LocalFailure::TransportClosed;
     o.detail = "connection closed";
-    s->connect_promise->set_value(std::move(o));
-    s->connect_promise.reset();
+    answer_connect(s, std::move(o));
   }
   for (auto& [id, pending] : s->pending) {
     if (pending.timeout) pending.timeout->cancel();
@@ -260,13 +265,12 @@ void Node::Impl::process(const std::shared_ptr<Session>& s, ConnectionEvents eve
       emit(ConnectionChanged{connected->connection_id, connected->peer_id, connected->role, LinkState::Connected,
                              ConnectResult::Success, LocalFailure::None, std::nullopt, std::nullopt, "",
                              table_.count(), table_.max()});
-      if (s->connect_promise) {
+      if (s->connect_done) {
         ConnectOutcome o;
         o.connected = true;
         o.peer_id = connected->peer_id;
         o.result = ConnectResult::Success;
-        s->connect_promise->set_value(std::move(o));
-        s->connect_promise.reset();
+        answer_connect(s, std::move(o));
       }
       publish_connection_state();
     } else if (auto* failed = std::get_if<ConnectFailed>(&event)) {
@@ -276,10 +280,7 @@ void Node::Impl::process(const std::shared_ptr<Session>& s, ConnectionEvents eve
                  failed->result ? std::string(to_string(*failed->result)) + ", " : std::string(), failed->detail);
       emit(ConnectionChanged{0, peer, s->connection->role(), LinkState::Failed, failed->result, failed->local,
                              std::nullopt, std::nullopt, failed->detail, table_.count(), table_.max()});
-      if (s->connect_promise) {
-        s->connect_promise->set_value(outcome_of(*failed, peer));
-        s->connect_promise.reset();
-      }
+      if (s->connect_done) answer_connect(s, outcome_of(*failed, peer));
     } else if (auto* gone = std::get_if<Disconnected>(&event)) {
       registry_.drop_connection(s->caller.connection_id);
       for (auto& [id, pending] : s->pending) {
@@ -450,7 +451,7 @@ ActionOutcome Node::Impl::manager_connect(const std::string& target, const Calle
   }
   log_->info("ConnectionManager: {} asks us to connect to {}", caller.user, target);
   asio::post(io_, [weak = weak_from_this(), target] {
-    if (auto self = weak.lock()) self->connect(target, std::nullopt, nullptr);
+    if (auto self = weak.lock()) self->connect(target, std::nullopt, {});
   });
   return {ServiceResult::Ok, {{"started", true}}, {}, {}};
 }

@@ -138,6 +138,23 @@ class Node {
   std::future<Result<void>> release(std::string peer_id, std::string lease_id);
   std::future<Result<ConfigureResponse>> configure(std::string peer_id, Configure request);
 
+  // The same calls with a completion callback instead of a future, for callers that must not
+  // block (the bridge). `done` runs on the node's thread (or at once on the caller's thread when
+  // the node is not running); it must not block and must not wait on this node's futures.
+  template <class T>
+  using Done = std::function<void(T)>;
+  void connect(std::string device_or_address, std::optional<Credential> credential,
+               Done<ConnectOutcome> done);
+  void disconnect(std::string peer_id, Done<Result<void>> done);
+  void search_services(std::string peer_id, std::string type,
+                       Done<Result<std::vector<ServiceDescription>>> done);
+  void rent(std::string peer_id, std::string service_id, std::uint32_t lease_seconds,
+            Done<Result<ServiceRentResponse>> done);
+  void invoke(std::string peer_id, std::string lease_id, std::string action, ValueMap arguments,
+              Done<Result<ServiceInvokeResponse>> done);
+  void release(std::string peer_id, std::string lease_id, Done<Result<void>> done);
+  void configure(std::string peer_id, Configure request, Done<Result<ConfigureResponse>> done);
+
  private:
   class Impl;
   std::shared_ptr<Impl> impl_;
