@@ -164,7 +164,7 @@ TEST(Node, ConnectionManagerLetsAnAdminConnectTwoOtherDevices) {
   ASSERT_TRUE(admin.start().ok());
   ASSERT_TRUE(b.start().ok());
   ASSERT_TRUE(c.start().ok());
-  ASSERT_TRUE(admin_log.wait_for([](const NodeEvent& e) { return seen(e, kB); }));
+  ASSERT_TRUE(admin_log.wait_for([](const NodeEvent& e) { return seen(e, kC); }));
   ASSERT_TRUE(c_log.wait_for([](const NodeEvent& e) { return seen(e, kB); }));
 
   ASSERT_TRUE(admin.connect(kC).get().connected);

@@ -254,6 +254,7 @@ void Node::Impl::close_socket(const std::shared_ptr<Session>& s) {
 void Node::Impl::process(const std::shared_ptr<Session>& s, ConnectionEvents events) {
   for (auto& event : events) {
     if (auto* connected = std::get_if<Connected>(&event)) {
+      update_snapshots();  // before anyone hears of it: connections() must already agree
       s->caller.connection_id = connected->connection_id;
       s->caller.peer_id = connected->peer_id;
       s->caller.user = connected->user;
@@ -282,6 +283,7 @@ void Node::Impl::process(const std::shared_ptr<Session>& s, ConnectionEvents eve
                              std::nullopt, std::nullopt, failed->detail, table_.count(), table_.max()});
       if (s->connect_done) answer_connect(s, outcome_of(*failed, peer));
     } else if (auto* gone = std::get_if<Disconnected>(&event)) {
+      update_snapshots();
       registry_.drop_connection(s->caller.connection_id);
       for (auto& [id, pending] : s->pending) {
         if (pending.timeout) pending.timeout->cancel();
