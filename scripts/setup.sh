@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package the project needs, only those missing. Idempotent and quiet
-# when everything is already there. The list is the single source of truth for dependencies
-# (the Dockerfile is checked against it by a test).
+# when everything is already there. These lists are the single source of truth for dependencies:
+# the Dockerfile's build stage installs exactly BUILD_PACKAGES + LIBRARY_PACKAGES (checked by
+# tests/integration/docker_files_test.sh).
 set -euo pipefail
 
-PACKAGES=(
-  # build
-  build-essential cmake ninja-build pkg-config
-  # libraries
-  libssl-dev rapidjson-dev libpaho-mqttpp-dev libpaho-mqtt-dev libasio-dev
-  libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev mosquitto mosquitto-clients iproute2 python3
-)
+BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config)
+LIBRARY_PACKAGES=(libssl-dev rapidjson-dev libpaho-mqttpp-dev libpaho-mqtt-dev libasio-dev
+  libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev)
+# Tests, benchmarks and the demo: GoogleTest/Mock, Google Benchmark, a real broker and its
+# clients, network namespaces (iproute2, util-linux), python3 for small JSON checks in scripts,
+# docker-compose only to validate docker-compose.yml (no Docker engine is needed or used).
+TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev mosquitto mosquitto-clients iproute2
+  util-linux python3 docker-compose)
+
+if [ "${1:-}" = "--list" ]; then
+  # For tests: print the lists, one per line, "<group> <packages...>".
+  echo "build ${BUILD_PACKAGES[*]}"
+  echo "library ${LIBRARY_PACKAGES[*]}"
+  echo "test ${TEST_PACKAGES[*]}"
+  exit 0
+fi
 
 missing=()
-for p in "${PACKAGES[@]}"; do
+for p in "${BUILD_PACKAGES[@]}" "${LIBRARY_PACKAGES[@]}" "${TEST_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
