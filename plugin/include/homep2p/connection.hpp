@@ -176,6 +176,9 @@ struct InitiatorParams {
   std::string target_id;            // the device we connect to (from discovery)
   std::string user;                 // the account we use on the target
   std::optional<ShareKey> key;      // nullopt: we have no key for this target (step 4 fails)
+  // The target announced "authentication required": a SUCCESS without a challenge is then a
+  // downgrade (an active attacker skipping the handshake) and is refused.
+  bool require_authentication = false;
 };
 
 class ConnectionInitiator final : public Connection {

@@ -1,4 +1,4 @@
-// ShareKey authentication and transmission keys on OpenSSL 3 EVP. See docs/PROTOCOL.md §Crypto
+// ShareKey authentication and transmission keys on OpenSSL 3 EVP. See docs/PROTOCOL.md §6
 // for the exact byte layouts and the test vectors (tests/unit/core/crypto_vectors_test.cpp).
 //
 // Why not the patent's Encrypt(Key, Challenge) with a 32-bit challenge: an eavesdropper can

@@ -1,4 +1,4 @@
-// JSON wire codec of HomeP2P v1 (docs/PROTOCOL.md, docs/wire-format-notes.md).
+// JSON wire codec of HomeP2P v1 (docs/PROTOCOL.md §3 and the message tables of §4-§9).
 //
 // decode() treats its input as hostile: RapidJSON never throws, and every access below checks the
 // JSON type first (RapidJSON's accessors assert, or read garbage with NDEBUG, on a type mismatch).

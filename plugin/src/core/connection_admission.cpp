@@ -59,7 +59,7 @@ ConfigureResponse ConnectionAdmission::apply(const Configure& request, const Cal
       accounts_.remove(update.user);
     } else {
       accounts_.put(Account{update.user, derive_share_key(*update.password, update.user), update.role});
-      backoff_.record_success(update.user);  // new credentials: forget earlier failures
+      backoff_.record_success("user:" + update.user);  // new credentials: forget earlier failures (key as in connection_target.cpp)
     }
   }
   if (request.max_connections) table_.set_max(*request.max_connections);

@@ -75,6 +75,14 @@ void ConnectionInitiator::on_handshake_message(Message message, TimePoint now, C
 void ConnectionInitiator::on_challenge(const ConnectResponse& response, TimePoint now, ConnectionEvents& events) {
   switch (response.result) {
     case ConnectResult::Success:  // the target requires no authentication
+      if (params_.require_authentication) {
+        (void)emit(Disconnect{0, DisconnectReason::ProtoError}, now);
+        fail_handshake(ConnectFailed{std::nullopt, LocalFailure::ProtocolError,
+                                     "device " + params_.target_id +
+                                         " announced authentication but answered SUCCESS without a challenge"},
+                       events);
+        return;
+      }
       if (!claim_slot(now)) {
         (void)emit(Disconnect{0, DisconnectReason::Normal}, now);
         fail_handshake(ConnectFailed{ConnectResult::Success, LocalFailure::LocalOverload,

@@ -105,6 +105,9 @@ void Node::Impl::connect(std::string target, std::optional<Credential> credentia
   params.target_id = target_id;
   params.user = credential ? credential->user : std::string("anonymous");
   if (credential) params.key = credential->key;
+  if (const KnownDevice* known = discovery_ && !target_id.empty() ? discovery_->cache().find(target_id) : nullptr) {
+    params.require_authentication = known->announce.security.auth_required;
+  }
 
   auto s = add_session(asio::ip::tcp::socket(io_));
   s->peer_address = endpoint->address().to_string();
@@ -316,6 +319,12 @@ void Node::Impl::on_message(const std::shared_ptr<Session>& s, Message message) 
     log_->info("Configure from {} (user {}): {}", s->caller.peer_id, s->caller.user, to_string(response.result));
     deliver({OutboundMessage{s->caller.connection_id, response}});
     publish_connection_state();
+    if (response.result == ServiceResult::Ok && discovery_ && options_.announce) {
+      // The security property may have changed: announce it now, not at the next refresh.
+      if (auto announced = discovery_->set_announce(own_announce(), now); announced && *announced) {
+        send_datagram(**announced);
+      }
+    }
     return;
   }
   if (auto* event = std::get_if<ServiceEvent>(&message)) {
@@ -359,6 +368,11 @@ void Node::Impl::request(const std::string& peer_id, Message message, std::funct
   auto s = established_session(peer_id);
   if (!s) {
     complete(make_error(Errc::InvalidState, "not connected to " + peer_id));
+    return;
+  }
+  if (std::holds_alternative<Configure>(message) && !s->connection->authenticated()) {
+    // Configure may carry passwords: never on a connection that is not sealed.
+    complete(make_error(Errc::InvalidState, "Configure needs an authenticated (sealed) connection to " + peer_id));
     return;
   }
   const std::uint64_t request_id = s->next_request_id++;

@@ -208,7 +208,8 @@ TEST(Codec, EncodedMessageStartsWithItsType) {
   }
 }
 
-// The examples of docs/wire-format-notes.md, as another implementation would send them.
+// Wire examples in the form docs/PROTOCOL.md shows them, as another implementation would send them
+// (protocol_doc_test checks the document's own examples).
 TEST(Codec, ConnectRequestStep1WireExampleDecodes) {
   auto m = decode_as<ConnectRequest>(
       R"({"type":"ConnectRequest","serial":1,"request_serial":1,"user":"alice",)"

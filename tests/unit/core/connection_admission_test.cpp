@@ -37,6 +37,22 @@ TEST(ConnectionAdmission, Claim2_RemovedAccountCanNoLongerConnect) {
   EXPECT_EQ(failed->result, ConnectResult::AccessDenied);
 }
 
+TEST(ConnectionAdmission, NewCredentialsClearTheUsersBackoff) {
+  DevicePair pair;
+  const ShareKey wrong = derive_share_key("guess", "alice");
+  for (unsigned i = 0; i < pair.settings.backoff.free_failures; ++i) {
+    pair.connect("alice", wrong);
+    pair.clear_events();
+  }
+  ASSERT_TRUE(pair.admission_b.backoff().blocked("user:alice", pair.now));
+  Configure request;
+  request.accounts.push_back(AccountUpdate{"alice", std::string("new-password"), AccountRole::User, false});
+  ASSERT_EQ(pair.admission_b.apply(request, admin_caller()).result, ServiceResult::Ok);
+  EXPECT_FALSE(pair.admission_b.backoff().blocked("user:alice", pair.now));
+  pair.connect("alice", derive_share_key("new-password", "alice"));
+  EXPECT_NE(find_event<Connected>(pair.a_events), nullptr);
+}
+
 TEST(ConnectionAdmission, NonAdminIsDeniedAndNothingChanges) {
   DevicePair pair;
   Configure request;

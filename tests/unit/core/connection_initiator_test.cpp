@@ -94,6 +94,23 @@ TEST(ConnectionInitiator, AnAnswerFromAnotherDeviceThanTheOneMeantFails) {
   EXPECT_EQ(pair.table_a.count(), 0U);
 }
 
+TEST(ConnectionInitiator, SuccessWithoutChallengeFromATargetThatAnnouncedAuthenticationIsRefused) {
+  DevicePair pair(/*auth_required=*/false);  // the target (or an impostor) skips the challenge...
+  pair.initiator = std::make_unique<ConnectionInitiator>(
+      InitiatorParams{kIdA, kIdB, "alice", alice_key(), /*require_authentication=*/true}, pair.table_a,
+      pair.random_a, pair.settings);
+  pair.target = std::make_unique<ConnectionTarget>(pair.admission_b, pair.random_b, "127.0.0.1", pair.now);
+  pair.initiator->start(pair.now);
+  pair.pump();
+  // ...but its announce said authentication is required: a downgrade, refused.
+  const auto* failed = find_event<ConnectFailed>(pair.a_events);
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(failed->local, LocalFailure::ProtocolError);
+  EXPECT_NE(failed->detail.find("without a challenge"), std::string::npos);
+  EXPECT_EQ(pair.table_a.count(), 0U);
+  EXPECT_EQ(pair.table_b.count(), 0U);  // the target heard our PROTOERROR and let go
+}
+
 TEST(ConnectionInitiator, ConnectingByAddressLearnsTheTargetId) {
   DevicePair pair;
   pair.begin("alice", alice_key(), "");

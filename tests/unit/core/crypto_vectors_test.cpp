@@ -30,7 +30,7 @@ Bytes bytes_of(const Bytes32& b) {
   return Bytes(b.begin(), b.end());
 }
 
-// lp(x) = 4-byte big-endian length || x, as docs/crypto-notes.md spells it.
+// lp(x) = 4-byte big-endian length || x, as docs/PROTOCOL.md §6.1 spells it.
 void append_lp(Bytes& out, const Bytes& x) {
   const auto n = static_cast<std::uint32_t>(x.size());
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(n >> shift));
