@@ -12,6 +12,7 @@ struct BridgeSettings {
   std::string base_topic = "peer2mqtt";
   bool homeassistant_enabled = true;
   std::string homeassistant_prefix = "homeassistant";
+  std::string homeassistant_status_topic = "homeassistant/status";  // Home Assistant's birth topic
   std::string bridge_device_id;     // the bridge's own HomeP2P identity
   std::string bridge_name = "peer2mqtt";
   std::string mqtt_server;          // without credentials

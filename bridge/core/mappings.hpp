@@ -24,6 +24,22 @@ struct EntityMapping {
   std::string config_json;  // a JSON object, kept as text (RapidJSON documents do not copy)
 };
 
+// The values of the placeholders for one entity of one device (see EntityMapping::config_json).
+struct PlaceholderValues {
+  std::string base_topic;
+  std::string device;     // friendly name
+  std::string device_id;
+  std::string service;    // service id
+  std::string state_topic;
+  std::string command_topic;
+};
+
+// The entity's config as a JSON object with the placeholders of its string values substituted.
+// Substitution works on parsed strings and the caller serializes the result, so a value holding
+// quotes or backslashes stays correctly escaped. Unknown placeholders are left as they are
+// (parse() already rejected them).
+rapidjson::Document render_config(const EntityMapping& entity, const PlaceholderValues& values);
+
 struct ServiceMapping {
   std::string service_type;
   std::string source_file;
