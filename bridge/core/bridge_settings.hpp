@@ -8,11 +8,11 @@
 namespace peer2mqtt {
 
 struct BridgeSettings {
-  std::string version = "0.1.0";
+  std::string version = PEER2MQTT_VERSION;
   std::string base_topic = "peer2mqtt";
   bool homeassistant_enabled = true;
   std::string homeassistant_prefix = "homeassistant";
-  std::string homeassistant_status_topic = "homeassistant/status";  // Home Assistant's birth topic
+  std::string homeassistant_status_topic;  // Home Assistant's birth topic; empty: <prefix>/status
   std::string bridge_device_id;     // the bridge's own HomeP2P identity
   std::string bridge_name = "peer2mqtt";
   std::string mqtt_server;          // without credentials

@@ -185,10 +185,15 @@ class HomeAssistantExtension final : public Extension {
   void start() override {
     if (!ctx_.settings.homeassistant_enabled) return;
     ctx_.bus.subscribe(name(), [this](const BridgeEvent& event) { on_event(event); });
-    ctx_.mqtt.subscribe(topics_.homeassistant_status());
+    ctx_.mqtt.subscribe(status_topic());
   }
 
  private:
+  // Home Assistant's birth topic: homeassistant.status_topic, or <prefix>/status by default.
+  std::string status_topic() const {
+    return ctx_.settings.homeassistant_status_topic.empty() ? topics_.homeassistant_status()
+                                                            : ctx_.settings.homeassistant_status_topic;
+  }
   using Configs = std::map<std::string, std::string>;  // config topic -> payload
 
   void on_event(const BridgeEvent& event) {
@@ -196,7 +201,7 @@ class HomeAssistantExtension final : public Extension {
         std::holds_alternative<HomeAssistantOnline>(event)) {
       publish_all(true);
     } else if (const auto* received = std::get_if<MqttReceived>(&event)) {
-      if (received->topic == topics_.homeassistant_status() && trimmed(received->payload) == "online") {
+      if (received->topic == status_topic() && trimmed(received->payload) == "online") {
         publish_all(true);
       }
     } else if (const auto* announced = std::get_if<DeviceAnnounced>(&event)) {

@@ -22,7 +22,7 @@ struct MqttConfig {
   std::string server = "mqtt://127.0.0.1:1883";  // mqtt.server: mqtt://host:port or mqtts://host:port
   std::string user;                              // mqtt.user
   std::string password;                          // mqtt.password (secret)
-  std::string client_id;                         // mqtt.client_id (default: peer2mqtt_<8 hex of bridge id>)
+  std::string client_id;                         // mqtt.client_id (default: peer2mqtt_<8 hex of bridge id>_<4 random hex>)
   std::string base_topic = "peer2mqtt";          // mqtt.base_topic
   std::string ca_file;                           // mqtt.ca (mqtts)
   std::string cert_file;                         // mqtt.cert (client certificate, mqtts)
@@ -34,7 +34,7 @@ struct MqttConfig {
 struct HomeAssistantConfig {
   bool enabled = true;                    // homeassistant.enabled
   std::string prefix = "homeassistant";   // homeassistant.discovery_prefix
-  std::string status_topic;               // homeassistant.status_topic (default <prefix>/status)
+  std::string status_topic;               // homeassistant.status_topic (default <prefix>/status; set by the parser)
 };
 
 struct BridgeConfig {
@@ -48,12 +48,17 @@ struct BridgeConfig {
   std::string log_level = "info";                    // log_level: trace|debug|info|warn|error
   std::uint32_t lease_seconds = 600;                 // lease_seconds: service leases the bridge takes
   std::uint32_t search_mx = 2;                       // search_mx
+  // PEER2MQTT_* variables of `environment` that override no key (a typo?): main() warns.
+  std::vector<std::string> ignored_environment;
 
   BridgeSettings settings(std::string_view version) const;  // no secrets
 };
 
 // Parses YAML text; `origin` names it in errors. `environment` supplies overrides
-// (PEER2MQTT_MQTT_SERVER, ...): pass the process environment, or a map in tests.
+// (PEER2MQTT_MQTT_SERVER, ...): pass the process environment, or a map in tests. An empty
+// variable counts as unset. Paths are kept as given.
+// load_bridge_config also resolves relative paths (mappings, state_file, mqtt.ca/cert/key)
+// against the config file's folder and checks that mqtt.ca/cert/key are readable.
 homep2p::Result<BridgeConfig> parse_bridge_config(std::string_view yaml_text, std::string_view origin,
                                                   const std::map<std::string, std::string>& environment = {});
 homep2p::Result<BridgeConfig> load_bridge_config(const std::string& path,

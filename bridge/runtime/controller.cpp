@@ -26,7 +26,7 @@ using homep2p::net::DeviceSeen;
 using homep2p::net::NodeEvent;
 using homep2p::net::ServiceEventReceived;
 
-constexpr std::string_view kVersion = "0.1.0";
+constexpr std::string_view kVersion = PEER2MQTT_VERSION;  // project(VERSION) in CMakeLists.txt
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -484,6 +484,19 @@ TEST_F(HomeAssistantExtensionTest, ConfiguredBaseTopicAndDiscoveryPrefixAreUsed)
   EXPECT_NE(f.mqtt.last(topic), nullptr);
 }
 
+TEST_F(HomeAssistantExtensionTest, AConfiguredStatusTopicIsTheOneListenedTo) {
+  f.settings.homeassistant_status_topic = "hass/birth";
+  DeviceRecord& lamp = f.add_device(kLampId, "Lamp");
+  rent(lamp, "lamp", "SwitchPower");
+  start();
+  EXPECT_EQ(f.mqtt.subscriptions, std::vector<std::string>{"hass/birth"});
+  f.mqtt.published.clear();
+  f.bus.publish(MqttReceived{"homeassistant/status", "online"});
+  EXPECT_TRUE(f.mqtt.published.empty());
+  f.bus.publish(MqttReceived{"hass/birth", "online"});
+  EXPECT_FALSE(f.mqtt.published.empty());
+}
+
 TEST_F(HomeAssistantExtensionTest, QuotesInFriendlyNamesStayValidJson) {
   f.add_device(kLampId, R"(Bob's "big" lamp \ 2)");
   start();
