@@ -147,8 +147,27 @@ TEST(StateStore, UnwritablePlaceIsAnErrorNotACrash) {
   }
 }
 
-TEST(StateStore, ReadOnlyFolderIsAnError) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root writes into read-only folders";
+TEST(StateStore, AnUnwritableFolderIsAnErrorNotACrash) {
+  TempDir dir;
+  // A parent that is a regular file: not writable for anyone, root included (ENOTDIR).
+  write(dir.file("not-a-folder"), "x");
+  auto saved = save_state(dir.file("not-a-folder") + "/state.json", sample());
+  ASSERT_FALSE(saved.ok());
+  EXPECT_EQ(saved.error().code, homep2p::Errc::Io);
+  EXPECT_NE(saved.error().message.find("not-a-folder"), std::string::npos) << saved.error().message;
+}
+
+TEST(StateStore, AReadOnlyFolderIsAnErrorForAnOrdinaryUser) {
+  if (::geteuid() == 0) {
+    // Root writes into read-only folders; the unwritable case is covered above for everyone.
+    // Here we only check that a read-only folder does not crash the save as root either.
+    TempDir dir;
+    ASSERT_EQ(::chmod(dir.path().c_str(), 0500), 0);
+    auto saved = save_state(dir.file("state.json"), sample());
+    ::chmod(dir.path().c_str(), 0700);
+    EXPECT_TRUE(saved.ok());
+    return;
+  }
   TempDir dir;
   ASSERT_EQ(::chmod(dir.path().c_str(), 0500), 0);
   auto saved = save_state(dir.file("state.json"), sample());
@@ -172,6 +191,7 @@ TEST(StateStore, AFailedRenameRemovesTheTemporaryFileAndKeepsTheTarget) {
 }
 
 struct CorruptCase {
+  std::string name;
   std::string text;
   std::string expected;  // after "<path>: "
 };
@@ -193,24 +213,25 @@ const std::string kDevices = R"({"version":1,"devices":{"d0e5e000-0000-4000-8000
 INSTANTIATE_TEST_SUITE_P(
     Cases, StateStoreCorrupt,
     ::testing::Values(
-        CorruptCase{"{\"version\":1,\"devi", "not valid JSON"}, CorruptCase{"", "not valid JSON"},
-        CorruptCase{"[]", "expected a JSON object at the top level"},
-        CorruptCase{R"({"devices":{}})", "version: expected 1"},
-        CorruptCase{R"({"version":2,"devices":{}})", "version: expected 1"},
-        CorruptCase{R"({"version":1,"devices":[]})", "devices: expected an object"},
-        CorruptCase{R"({"version":1,"devices":{"lamp":{"friendly_name":"x"}}})",
+        CorruptCase{"TruncatedJson", "{\"version\":1,\"devi", "not valid JSON"}, CorruptCase{"Empty", "", "not valid JSON"},
+        CorruptCase{"ArrayAtTop", "[]", "expected a JSON object at the top level"},
+        CorruptCase{"MissingVersion", R"({"devices":{}})", "version: expected 1"},
+        CorruptCase{"Version2", R"({"version":2,"devices":{}})", "version: expected 1"},
+        CorruptCase{"DevicesNotAnObject", R"({"version":1,"devices":[]})", "devices: expected an object"},
+        CorruptCase{"KeyNotAUuid", R"({"version":1,"devices":{"lamp":{"friendly_name":"x"}}})",
                     "devices.lamp: expected a device id (UUID)"},
-        CorruptCase{kDevices + "3}}", std::string("devices.") + kLamp + ": expected an object"},
-        CorruptCase{kDevices + "{}}}",
+        CorruptCase{"DeviceNotAnObject", kDevices + "3}}", std::string("devices.") + kLamp + ": expected an object"},
+        CorruptCase{"MissingFriendlyName", kDevices + "{}}}",
                     std::string("devices.") + kLamp + ".friendly_name: expected"},
-        CorruptCase{kDevices + R"({"friendly_name":"a/b"}}})",
+        CorruptCase{"FriendlyNameWithSlash", kDevices + R"({"friendly_name":"a/b"}}})",
                     std::string("devices.") + kLamp + ".friendly_name: expected"},
-        CorruptCase{kDevices + R"({"friendly_name":"a","wanted":"yes"}}})",
+        CorruptCase{"WantedNotBool", kDevices + R"({"friendly_name":"a","wanted":"yes"}}})",
                     std::string("devices.") + kLamp + ".wanted: expected true or false"},
-        CorruptCase{kDevices + R"({"friendly_name":"a","last_seen":"now"}}})",
+        CorruptCase{"LastSeenNotInteger", kDevices + R"({"friendly_name":"a","last_seen":"now"}}})",
                     std::string("devices.") + kLamp + ".last_seen: expected an integer"},
-        CorruptCase{kDevices + R"({"friendly_name":"a","device_type":7}}})",
-                    std::string("devices.") + kLamp + ".device_type: expected a string"}));
+        CorruptCase{"DeviceTypeNotString", kDevices + R"({"friendly_name":"a","device_type":7}}})",
+                    std::string("devices.") + kLamp + ".device_type: expected a string"}),
+    [](const auto& info) { return info.param.name; });
 
 TEST(StateStore, OptionalFieldsMayBeMissing) {
   TempDir dir;
