@@ -1,5 +1,7 @@
 #include "payloads.hpp"
 
+#include "homep2p/connection_manager_service.hpp"
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -157,6 +159,8 @@ std::string device_state_json(const DeviceRecord& device, const DeviceRegistry& 
 
   for (const auto& [service_id, service] : device.services) {
     if (is_state_key(service_id)) continue;
+    // The ConnectionManager is shown above as connection_count, max_connections and peers.
+    if (service.type == homep2p::kConnectionManagerType) continue;
     write_key(w, service_id);
     w.StartObject();
     for (const auto& [name, value] : service.state) {

@@ -135,6 +135,21 @@ TEST(Payloads, ServiceWhoseIdIsAFixedStateKeyIsLeftOutRatherThanDuplicated) {
   EXPECT_EQ(payload.find("\"peers\"", payload.find("\"peers\"") + 1), std::string::npos) << payload;
 }
 
+TEST(Payloads, TheConnectionManagerServiceIsShownAsCountAndPeersNotAsRawState) {
+  BridgeFixture f;
+  DeviceRecord& d = f.add_device(kLamp, "Lamp");
+  ServiceView cm;
+  cm.id = "connection-manager";
+  cm.type = "ConnectionManager";
+  cm.state = {{"count", std::int64_t{1}}, {"peers", std::string("[]")}};
+  d.services[cm.id] = cm;
+  d.connection_count = 1;
+  const std::string payload = device_state_json(d, f.devices);
+  const auto doc = BridgeFixture::json(payload);
+  EXPECT_FALSE(doc.HasMember("connection-manager")) << payload;
+  EXPECT_EQ(doc["connection_count"].GetInt64(), 1);
+}
+
 TEST(Payloads, DevicesIsACompactArrayWithOneEntryPerDevice) {
   BridgeFixture f;
   DeviceRecord& lamp =
