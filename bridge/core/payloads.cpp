@@ -1,6 +1,7 @@
 #include "payloads.hpp"
 
 #include "homep2p/connection_manager_service.hpp"
+#include "homep2p/json_writing.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -15,15 +16,10 @@ namespace peer2mqtt {
 
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void write_string(JsonWriter& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-void write_key(JsonWriter& w, std::string_view key) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-}
+using JsonWriter = homep2p::json::Writer;
+using homep2p::json::write_key;
+using homep2p::json::write_string;
+using homep2p::json::write_value;
 
 void write_optional(JsonWriter& w, const std::optional<std::string>& s) {
   if (s) {
@@ -48,28 +44,6 @@ void write_time(JsonWriter& w, std::int64_t unix_seconds) {
   } else {
     w.Null();
   }
-}
-
-void write_value(JsonWriter& w, const homep2p::Value& value) {
-  std::visit(
-      [&w](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bool>) {
-          w.Bool(v);
-        } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          w.Int64(v);
-        } else if constexpr (std::is_same_v<T, double>) {
-          // JSON has no NaN or infinity; RapidJSON would refuse and leave the document broken.
-          if (std::isfinite(v)) {
-            w.Double(v);
-          } else {
-            w.Null();
-          }
-        } else {
-          write_string(w, v);
-        }
-      },
-      value);
 }
 
 // The fixed keys of the device state object; a service whose id equals one of them is left

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "core/payloads.hpp"
+#include "homep2p/json_writing.hpp"
 #include "core/topics.hpp"
 #include "extensions.hpp"
 
@@ -18,15 +19,9 @@ namespace peer2mqtt {
 
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void write_string(JsonWriter& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-void write_key(JsonWriter& w, std::string_view key) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-}
+using JsonWriter = homep2p::json::Writer;
+using homep2p::json::write_key;
+using homep2p::json::write_string;
 
 struct Counts {
   std::size_t devices = 0;

@@ -69,46 +69,6 @@ std::string connection_text(const net::ConnectionChanged& c) {
 
 }  // namespace
 
-void write_string(JsonWriter& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-void write_key(JsonWriter& w, std::string_view key) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-}
-
-void write_field(JsonWriter& w, std::string_view key, std::string_view value) {
-  write_key(w, key);
-  write_string(w, value);
-}
-
-void write_value(JsonWriter& w, const Value& value) {
-  std::visit(
-      [&w](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bool>) {
-          w.Bool(v);
-        } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          w.Int64(v);
-        } else if constexpr (std::is_same_v<T, double>) {
-          // RapidJSON refuses NaN/infinity; the codec never lets them in, but never write bad JSON.
-          if (!w.Double(v)) w.Null();
-        } else {
-          write_string(w, v);
-        }
-      },
-      value);
-}
-
-void write_value_map(JsonWriter& w, const ValueMap& values) {
-  w.StartObject();
-  for (const auto& [key, value] : values) {
-    write_key(w, key);
-    write_value(w, value);
-  }
-  w.EndObject();
-}
-
 std::string event_json(const net::NodeEvent& event, std::string_view device) {
   return json_text([&](JsonWriter& w) {
     w.StartObject();

@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "homep2p/connection_manager_service.hpp"
+#include "homep2p/json_writing.hpp"
 #include "homep2p/messages.hpp"
 #include "homep2p/net/node.hpp"
 
 namespace homep2p::tools {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+using JsonWriter = json::Writer;
 
 // Builds one JSON text: `build` writes exactly one value.
 template <class Build>
@@ -26,12 +27,11 @@ std::string json_text(Build&& build) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-void write_string(JsonWriter& w, std::string_view s);
-void write_key(JsonWriter& w, std::string_view key);
-// Writes "key":"value" inside an object.
-void write_field(JsonWriter& w, std::string_view key, std::string_view value);
-void write_value(JsonWriter& w, const Value& value);  // bool, integer, number or string
-void write_value_map(JsonWriter& w, const ValueMap& values);  // an object
+using json::write_field;  // "key":"value" inside an object
+using json::write_key;
+using json::write_string;
+using json::write_value;      // bool, integer, number or string
+using json::write_value_map;  // an object
 
 // One line per NodeEvent (homepeer device/home, --json). A non-empty `device` adds a "device"
 // field naming the local device that saw the event (homepeer home).
