@@ -280,6 +280,44 @@ TEST_F(BridgeSystem, ABridgeKilledAndRestartedReconnectsTheDevicesThatWereWanted
   EXPECT_FALSE(connection_is(thermo_state->payload, "connected"));
 }
 
+TEST_F(BridgeSystem, AWantedConnectionThatDropsIsRetriedUntilTheDeviceIsBack) {
+  start({lamp()});
+  set("Lamp", R"({"connection":"connect"})");
+  ASSERT_TRUE(wait_state("Lamp", [](const std::string& p) { return connection_is(p, "connected"); }));
+  // The device restarts (same id): the bridge's connection drops...
+  world.device(kLamp).kill_now();
+  ASSERT_TRUE(wait_state("Lamp", [](const std::string& p) { return connection_is(p, "disconnected"); }));
+  ha->forget();
+  world.start_device(lamp());
+  // ...and comes back by itself, because Home Assistant still wants it connected.
+  EXPECT_TRUE(wait_state("Lamp", [](const std::string& p) { return connection_is(p, "connected"); }))
+      << world.bridge().log();
+}
+
+TEST_F(BridgeSystem, AccessDeniedIsNotRetriedInALoop) {
+  start({lamp()}, {kLamp});
+  set("Lamp", R"({"connection":"connect"})");
+  ASSERT_TRUE(wait_state("Lamp", [](const std::string& p) { return field(p, "last_result") == "ACCESSDENIED"; }));
+  // Wait well past the first retry delays (1 s, 2 s, 4 s): no new attempt may happen.
+  std::this_thread::sleep_for(8s);
+  // One connection attempt = one connection_changed event (the /set command's own failure is a
+  // separate command_failed event).
+  const auto attempts_so_far = [&] {
+    std::size_t n = 0;
+    for (const auto& r : ha->all()) {
+      n += r.topic == "peer2mqtt/bridge/event" && r.payload.find("connection_changed") != std::string::npos &&
+           r.payload.find("ACCESSDENIED") != std::string::npos;
+    }
+    return n;
+  };
+  const std::size_t attempts = attempts_so_far();
+  EXPECT_EQ(attempts, 1U) << "ACCESSDENIED was retried";
+
+  // A new command tries again (and fails again, once).
+  set("Lamp", R"({"connection":"connect"})");
+  EXPECT_TRUE(wait_until([&] { return attempts_so_far() == 2; }));
+}
+
 TEST_F(BridgeSystem, NoConfiguredPasswordEverAppearsInAnyPayload) {
   start({lamp(), thermo()}, {kThermo});
   set("Lamp", R"({"connection":"connect"})");
