@@ -2,7 +2,7 @@
 // lib/extension/bridge.ts): a lookup table of handlers, one per command. Every request gets
 // exactly one response, {"status":"ok","data":{...}} or {"status":"error","error":"...","data":{}},
 // with the request's "transaction" echoed as-is. Actions that complete later (connect, invoke,
-// configure, ...) answer from their completion. The exact contract is docs/MQTT-api-notes.md.
+// configure, ...) answer from their completion. The exact contract is docs/MQTT.md §4.
 //
 // Requests come from anyone who can publish on the broker: every payload is treated as hostile
 // (parsed iteratively, NUL bytes and invalid UTF-8 refused, every field type-checked, strings
@@ -466,7 +466,7 @@ class BridgeApiExtension : public Extension {
       add(data, "target_id", target->device_id, data.GetAllocator());
       const std::string target_id = target->device_id;
       auto done = completion([this, pending, data = std::make_shared<rapidjson::Document>(
-                                                 std::move(data))](ActionResult r) {
+                                                 std::move(data))](const ActionResult& r) {
         finish_action(pending, *data, r);
       });
       if (connect) {
@@ -482,7 +482,7 @@ class BridgeApiExtension : public Extension {
     ctx_.actions.save_state();
     auto done = completion(
         [this, pending, data = std::make_shared<rapidjson::Document>(std::move(data))](
-            ActionResult r) { finish_action(pending, *data, r); });
+            const ActionResult& r) { finish_action(pending, *data, r); });
     if (connect) {
       ctx_.actions.connect(device_id, std::move(done));
     } else {
@@ -604,7 +604,7 @@ class BridgeApiExtension : public Extension {
     }
     const std::string what = quote(*service_id + "." + *action) + " on " + quote(device->friendly_name);
     ctx_.actions.invoke(device->device_id, *service_id, *action, std::move(arguments),
-                        completion([this, pending, what](ActionResult r) {
+                        completion([this, pending, what](const ActionResult& r) {
                           if (!r.ok) return respond_error(pending, what + " failed: " + failure_text(r));
                           rapidjson::Document data(rapidjson::kObjectType);
                           for (const auto& [name, value] : r.values) {
@@ -664,7 +664,7 @@ class BridgeApiExtension : public Extension {
     ctx_.actions.configure(
         device->device_id, std::move(configure),
         completion([this, pending, what,
-                    data = std::make_shared<rapidjson::Document>(std::move(data))](ActionResult r) {
+                    data = std::make_shared<rapidjson::Document>(std::move(data))](const ActionResult& r) {
           if (!r.ok) return respond_error(pending, what + failure_text(r));
           respond_ok(pending, *data);
         }));
@@ -747,7 +747,7 @@ class BridgeApiExtension : public Extension {
       // Leave the device cleanly first; its services (captured above) lose their entities even
       // if the disconnect clears them from the record.
       ctx_.actions.disconnect(device_id, completion([this, pending, device_id,
-                                                     service_ids](ActionResult r) {
+                                                     service_ids](const ActionResult& r) {
         if (!r.ok) spdlog::warn("device/remove: disconnect failed ({}); removing anyway", failure_text(r));
         finish_remove(pending, device_id, *service_ids);
       }));

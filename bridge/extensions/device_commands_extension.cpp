@@ -6,7 +6,7 @@
 // extensions render it from the registry). A command that cannot run is reported as a
 // non-retained bridge/event {"type":"command_failed","data":{"device","error"}} and logged.
 // The whole payload is checked before anything runs, so a command with one bad key does nothing.
-// Exact contract: docs/MQTT-api-notes.md.
+// Exact contract: docs/MQTT.md §3.
 #include <rapidjson/document.h>
 #include <rapidjson/encodings.h>
 #include <rapidjson/error/en.h>
@@ -243,7 +243,7 @@ class DeviceCommandsExtension : public Extension {
   void run(const std::string& name, const std::string& device_id, Command command) {
     // Failures come back later, on the bridge's thread; by then the extension may be gone.
     auto on_failure = [this, alive = std::weak_ptr<int>(alive_), name, device_id](std::string what) {
-      return [this, alive, name, device_id, what = std::move(what)](ActionResult r) {
+      return [this, alive, name, device_id, what = std::move(what)](const ActionResult& r) {
         if (alive.expired() || r.ok) return;
         report(name, ctx_.devices.find(device_id), what + " failed: " + failure_text(r));
       };

@@ -26,7 +26,7 @@ using homep2p::Errc;
 using homep2p::make_error;
 
 // Same bound as a device file: a wrong path (a log, a device node) is not read whole.
-constexpr std::size_t kMaxConfigFileSize = 1024 * 1024;
+constexpr std::size_t kMaxConfigFileSize = std::size_t{1024} * 1024;
 constexpr std::size_t kMaxShownValueLength = 40;
 constexpr std::size_t kMaxTopicLength = 256;
 constexpr std::size_t kMaxPathLength = 4096;
@@ -415,7 +415,7 @@ struct BridgeIdentity {
 };
 
 BridgeIdentity parse_bridge(const Reader& r, const YAML::Node* node) {
-  const std::string example = "a UUID of its own (generate one with uuidgen)";
+  const std::string example = "a UUID of its own (e.g. cat /proc/sys/kernel/random/uuid)";
   if (!node) r.fail_file("bridge.id: missing: expected " + example);
   auto f = r.fields(*node, "bridge", {"id", "name"});
   BridgeIdentity b;
@@ -523,7 +523,7 @@ homep2p::DeviceConfig parse_device_part(const Reader& r, const YAML::Node& root,
   throw ConfigFailure{r.message(path, mark.value_or(YAML::Mark::null_mark()), what)};
 }
 
-BridgeConfig parse(const Reader& r, YAML::Node root) {
+BridgeConfig parse(const Reader& r, const YAML::Node& root) {
   auto f = r.fields(root, "",
                     {"mqtt", "homeassistant", "bridge", "network", "security", "credentials",
                      "mappings", "state_file", "log_level", "lease_seconds", "search_mx"});

@@ -6,6 +6,7 @@
 #include <asio.hpp>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -33,11 +34,19 @@ std::int64_t unix_now() {
       .count();
 }
 
+// NORMAL / PROTOERROR when a side said so; a dead peer is not an orderly stop.
+std::string disconnect_reason(const ConnectionChanged& change) {
+  if (change.cause == homep2p::DisconnectCause::KeepaliveTimeout) return "TIMEOUT";
+  if (change.cause == homep2p::DisconnectCause::TransportClosed) return "CONNECTION_LOST";
+  return change.reason ? std::string(homep2p::to_string(*change.reason)) : "CONNECTION_LOST";
+}
+
 ActionResult fail(std::string error, std::string result = {}) { return ActionResult{false, std::move(result), std::move(error), {}}; }
 
 // Per device: the desired-connection loop's state.
 struct Keeper {
   std::shared_ptr<asio::steady_timer> retry;
+  bool retry_pending = false;  // the retry timer is armed
   unsigned attempts = 0;
   bool denied = false;      // ACCESSDENIED: no retry until a new command or new credentials
   bool in_flight = false;   // a connect is under way
@@ -125,7 +134,11 @@ homep2p::Result<void> Controller::Impl::start() {
     restore(registry_, *state);
     spdlog::info("state: {} known device(s) from {}", state->devices.size(), config_.state_file);
   } else {
-    spdlog::error("state file: {} (starting with an empty state)", state.error().message);
+    // Keep the unreadable file for a human to look at; the next save writes a fresh one.
+    std::error_code ec;
+    std::filesystem::rename(config_.state_file, config_.state_file + ".corrupt", ec);
+    spdlog::error("state file: {} (kept as {}.corrupt; starting with an empty state)", state.error().message,
+                  config_.state_file);
   }
 
   homep2p::net::NodeOptions options;
@@ -143,6 +156,14 @@ homep2p::Result<void> Controller::Impl::start() {
   extensions_.push_back(make_bridge_api_extension(context_));
   extensions_.push_back(make_device_commands_extension(context_));
 
+  // A device removed through the API is forgotten by the LAN side too, so that its next
+  // announce brings it back as a new device.
+  bus_.subscribe("controller", [this](const BridgeEvent& event) {
+    if (const auto* removed = std::get_if<DeviceRemoved>(&event)) {
+      keepers_.erase(removed->device_id);
+      node_->forget(removed->device_id);
+    }
+  });
   if (auto started = node_->start(); !started) return started.error();
   work_.emplace(asio::make_work_guard(io_));
   thread_ = std::thread([self = shared_from_this()] { self->io_.run(); });
@@ -265,9 +286,11 @@ void Controller::Impl::on_connection_changed(const ConnectionChanged& change) {
     }
     case LinkState::Disconnected:
       record->link = peer2mqtt::LinkState::Disconnected;
-      if (change.reason) record->last_disconnect_reason = std::string(homep2p::to_string(*change.reason));
+      record->last_disconnect_reason = disconnect_reason(change);
       record->last_detail = change.detail;
-      record->services.clear();
+      // The services stay (their Home Assistant entities too, with their last state); only the
+      // leases are gone with the connection. A new connection rents them again.
+      for (auto& [service_id, view] : record->services) view.lease_id.clear();
       record->peers.clear();
       record->connection_count.reset();
       record->max_connections.reset();
@@ -340,6 +363,7 @@ void Controller::Impl::renew_leases() {
   for (auto& [id, record] : registry_.all()) {
     if (record.link != LinkState::Connected) continue;
     for (const auto& [service_id, view] : record.services) {
+      if (view.lease_id.empty()) continue;
       node_->rent(id, service_id, config_.lease_seconds,
                   on_bridge<homep2p::Result<homep2p::ServiceRentResponse>>(
                       [this, id = id, service_id = service_id, old = view.lease_id](
@@ -349,7 +373,7 @@ void Controller::Impl::renew_leases() {
                         auto it = record->services.find(service_id);
                         if (it == record->services.end()) return;
                         it->second.lease_id = lease->lease_id;
-                        node_->release(id, old, [](homep2p::Result<void>) {});
+                        node_->release(id, old, [](const homep2p::Result<void>&) {});
                       }));
     }
   }
@@ -363,7 +387,7 @@ void Controller::Impl::renew_leases() {
 
 void Controller::Impl::want_connected(const std::string& device_id) {
   Keeper& keeper = keepers_[device_id];
-  if (keeper.denied || keeper.in_flight || (keeper.retry && keeper.attempts > 0)) return;
+  if (keeper.denied || keeper.in_flight || keeper.retry_pending) return;
   connect_now(device_id, {});
 }
 
@@ -377,9 +401,12 @@ void Controller::Impl::schedule_retry(const std::string& device_id) {
                      std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 250)(jitter_));
   if (!keeper.retry) keeper.retry = std::make_shared<asio::steady_timer>(io_);
   keeper.retry->expires_after(delay);
+  keeper.retry_pending = true;
   keeper.retry->async_wait([weak = weak_from_this(), device_id](const asio::error_code& ec) {
     auto self = weak.lock();
-    if (!self || ec || self->stopped_) return;
+    if (!self) return;
+    self->keepers_[device_id].retry_pending = false;
+    if (ec || self->stopped_) return;
     const DeviceRecord* record = self->registry_.find(device_id);
     if (!record || !record->wanted || !record->available || record->link == LinkState::Connected) return;
     spdlog::info("{}: reconnecting (attempt {})", record->friendly_name, self->keepers_[device_id].attempts);
@@ -391,7 +418,7 @@ void Controller::Impl::connect_now(const std::string& device_id, ActionDone done
   Keeper& keeper = keepers_[device_id];
   keeper.in_flight = true;
   node_->connect(device_id, std::nullopt, on_bridge<homep2p::net::ConnectOutcome>(
-      [this, device_id, done = std::move(done)](homep2p::net::ConnectOutcome outcome) {
+      [this, device_id, done = std::move(done)](const homep2p::net::ConnectOutcome& outcome) {
         keepers_[device_id].in_flight = false;
         if (!done) return;
         if (outcome.connected) {
@@ -421,7 +448,7 @@ void Controller::Impl::disconnect(const std::string& device_id, ActionDone done)
   if (!record) return done(fail("unknown device '" + device_id + "'"));
   if (auto& keeper = keepers_[device_id]; keeper.retry) keeper.retry->cancel();
   if (record->link != LinkState::Connected) return done(ActionResult{true, "", "not connected", {}});
-  node_->disconnect(device_id, on_bridge<homep2p::Result<void>>([done = std::move(done)](homep2p::Result<void> r) {
+  node_->disconnect(device_id, on_bridge<homep2p::Result<void>>([done = std::move(done)](const homep2p::Result<void>& r) {
     done(r ? ActionResult{true, "NORMAL", "", {}} : fail(r.error().message));
   }));
 }
@@ -440,7 +467,7 @@ void Controller::Impl::connect_between(const std::string& device_id, const std::
   };
   if (record->link == LinkState::Connected) return drive("Connect", "target");
   // Connect to A first, then drive its ConnectionManager once its services are rented.
-  connect(device_id, [this, drive, done, device_id](ActionResult r) {
+  connect(device_id, [this, drive, done, device_id](const ActionResult& r) {
     if (!r.ok) return done(r);
     auto wait = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(300));
     wait->async_wait([wait, drive](const asio::error_code&) { drive("Connect", "target"); });
@@ -463,7 +490,7 @@ void Controller::Impl::invoke(const std::string& device_id, const std::string& s
   if (!record) return done(fail("unknown device '" + device_id + "'"));
   if (record->link != LinkState::Connected) return done(fail("the bridge is not connected to '" + record->friendly_name + "'"));
   auto it = record->services.find(service_id);
-  if (it == record->services.end()) {
+  if (it == record->services.end() || it->second.lease_id.empty()) {
     return done(fail("'" + record->friendly_name + "' has no rented service '" + service_id + "'"));
   }
   node_->invoke(device_id, it->second.lease_id, action, std::move(arguments),

@@ -163,7 +163,7 @@ void MqttLink::Impl::create_client() {
     client_->set_connected_handler([this](const std::string& cause) { on_connected(cause); });
     client_->set_connection_lost_handler(
         [this](const std::string& cause) { on_connection_lost(cause); });
-    client_->set_message_callback([this](mqtt::const_message_ptr message) { on_message(message); });
+    client_->set_message_callback([this](const mqtt::const_message_ptr& message) { on_message(message); });
   } catch (const std::exception& e) {
     client_.reset();
     spdlog::error("MQTT: cannot create the client for {}: {}", config_.server, e.what());

@@ -28,7 +28,7 @@ using homep2p::make_error;
 
 constexpr int kStateVersion = 1;
 // The file holds a few hundred bytes per device; a bound keeps a wrong path from being read whole.
-constexpr std::size_t kMaxStateFileSize = 16 * 1024 * 1024;
+constexpr std::size_t kMaxStateFileSize = std::size_t{16} * 1024 * 1024;
 constexpr int kTempAttempts = 16;
 
 std::string errno_text(int err) {

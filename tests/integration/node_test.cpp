@@ -223,6 +223,31 @@ TEST(Node, StopSendsDisconnectAndByeByeSoThePeerFixesItsCountAtOnce) {
   EXPECT_EQ(a.connections().size(), 0U);
 }
 
+TEST(Node, ASpoofedAnnounceCannotDowngradeAConnectionToADeviceThatRequiredAuthentication) {
+  EventLog a_log;
+  Node a(options(device(kA, "a", {})));
+  Node b(options(device(kB, "b", {})));  // the real B: requires authentication
+  a_log.attach(a);
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(a_log.wait_for([](const NodeEvent& e) { return seen(e, kB); }));
+  std::this_thread::sleep_for(1s);  // past B's start-up repeat announce
+
+  // An impostor claims B's id, announces "no authentication" and answers SUCCESS at once.
+  Node impostor(options(device(kB, "b", {}, 4, /*auth=*/false)));
+  ASSERT_TRUE(impostor.start().ok());
+  ASSERT_TRUE(a_log.wait_for([&](const NodeEvent& e) {
+    const auto* s = std::get_if<DeviceSeen>(&e);
+    return s && s->device.device_id == kB && s->device.port == impostor.tcp_port();
+  })) << "A never took the impostor's announce";
+
+  const ConnectOutcome outcome = a.connect(kB).get();
+  EXPECT_FALSE(outcome.connected) << "downgraded to an unauthenticated connection";
+  EXPECT_EQ(outcome.local, LocalFailure::ProtocolError) << outcome.detail;
+  EXPECT_NE(outcome.detail.find("without a challenge"), std::string::npos) << outcome.detail;
+  EXPECT_EQ(a.connections().size(), 0U);
+}
+
 TEST(Node, CallsAfterStopAnswerWithAnErrorInsteadOfHanging) {
   Node a(options(device(kA, "a", {})));
   ASSERT_TRUE(a.start().ok());

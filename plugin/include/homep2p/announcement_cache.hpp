@@ -82,6 +82,8 @@ class AnnouncementCache {
                                     TimePoint now);
   // Returns DeviceLeft{ByeBye} if the device was known with the same boot id, else nullopt.
   std::optional<CacheEvent> bye(const DeviceByeBye& bye_bye, TimePoint now);
+  // Drops a device without an event (the user removed it): its next announce is news again.
+  bool forget(std::string_view device_id);
   // Removes every device whose expires_at <= now; one DeviceLeft{Expired} each, by device id.
   std::vector<CacheEvent> expire(TimePoint now);
   // The earliest expires_at; nullopt when empty. Call expire() once it has passed.

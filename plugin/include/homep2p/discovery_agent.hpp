@@ -123,6 +123,8 @@ class DiscoveryAgent {
   bool started() const { return state_ == State::Running; }
   const DeviceAnnounce& own() const { return own_; }
   const AnnouncementCache& cache() const { return cache_; }
+  // Forgets a device (no event): its next announce raises DeviceAppeared again.
+  bool forget(std::string_view device_id) { return cache_.forget(device_id); }
   const DiscoveryStats& stats() const { return stats_; }
   const CacheStats& cache_stats() const { return cache_.stats(); }
 

@@ -12,7 +12,7 @@
 
 namespace homep2p {
 
-inline constexpr std::size_t kMaxFrameSize = 64 * 1024;
+inline constexpr std::size_t kMaxFrameSize = std::size_t{64} * 1024;
 inline constexpr std::size_t kFrameHeaderSize = 4;
 
 // Appends one frame (header + payload) to `out`. Precondition: 1 <= payload.size() <= kMaxFrameSize.

@@ -104,4 +104,11 @@ const KnownDevice* AnnouncementCache::find(std::string_view device_id) const {
   return it == devices_.end() ? nullptr : &it->second;
 }
 
+bool AnnouncementCache::forget(std::string_view device_id) {
+  const auto it = devices_.find(device_id);
+  if (it == devices_.end()) return false;
+  devices_.erase(it);
+  return true;
+}
+
 }  // namespace homep2p

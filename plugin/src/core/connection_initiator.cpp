@@ -7,7 +7,10 @@ namespace homep2p {
 
 ConnectionInitiator::ConnectionInitiator(InitiatorParams params, ConnectionTable& table, RandomSource& random,
                                          ConnectionSettings settings)
-    : Connection(Role::Initiator, table, settings), params_(std::move(params)), random_(random) {}
+    : Connection(Role::Initiator, table, settings), params_(std::move(params)), random_(random) {
+  // Known from the start, so that a failure before step 1 (no TCP connection) names the device.
+  set_peer(params_.target_id, params_.user);
+}
 
 ConnectionEvents ConnectionInitiator::start(TimePoint now) {
   ConnectionEvents events;

@@ -22,7 +22,7 @@ namespace {
 
 // Config files are a few hundred bytes; a limit keeps a wrong path (a log, a device node) from
 // being read whole into memory.
-constexpr std::size_t kMaxConfigFileSize = 1024 * 1024;
+constexpr std::size_t kMaxConfigFileSize = std::size_t{1024} * 1024;
 constexpr std::size_t kMaxShownValueLength = 40;
 constexpr std::size_t kMaxInterfaceLength = 64;
 

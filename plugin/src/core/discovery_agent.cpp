@@ -43,7 +43,7 @@ Result<void> validate_own(const DeviceAnnounce& own) {
 }
 
 DiscoveryEvent to_discovery_event(CacheEvent event) {
-  return std::visit([](auto&& e) -> DiscoveryEvent { return std::move(e); }, std::move(event));
+  return std::visit([](auto&& e) -> DiscoveryEvent { return std::forward<decltype(e)>(e); }, std::move(event));
 }
 
 }  // namespace

@@ -60,7 +60,7 @@ MulticastChannel::MulticastChannel(PrivateTag, asio::io_context& io, ReceiveHand
 MulticastChannel::~MulticastChannel() { close(); }
 
 Result<std::shared_ptr<MulticastChannel>> MulticastChannel::open(asio::io_context& io,
-                                                                 MulticastConfig config,
+                                                                 const MulticastConfig& config,
                                                                  ReceiveHandler on_receive) {
   auto channel = std::make_shared<MulticastChannel>(PrivateTag{}, io, std::move(on_receive));
   if (auto ok = channel->setup(config); !ok) {

@@ -198,6 +198,27 @@ void Node::Impl::handle_discovery(DiscoveryOutput out) {
   for (const auto& d : out.datagrams) send_datagram(d);
   bool changed = false;
   for (auto& event : out.events) {
+    if (const DeviceAnnounce* a = std::visit(
+            [](const auto& e) -> const DeviceAnnounce* {
+              if constexpr (requires { e.device.security; }) return &e.device;
+              return nullptr;
+            },
+            event);
+        a && a->security.auth_required) {
+      requires_authentication_.insert(a->device_id);
+    }
+    if (const auto* seen = std::get_if<DeviceAppeared>(&event)) {
+      const auto pending = connect_when_seen_.find(seen->device.device_id);
+      if (pending != connect_when_seen_.end()) {
+        const bool in_time = Clock::now() <= pending->second;
+        connect_when_seen_.erase(pending);
+        if (in_time) {
+          asio::post(io_, [weak = weak_from_this(), id = seen->device.device_id] {
+            if (auto self = weak.lock()) self->connect(id, std::nullopt, {});
+          });
+        }
+      }
+    }
     if (auto* appeared = std::get_if<DeviceAppeared>(&event)) {
       log_->info("discovered {} ({}) at {}:{}", appeared->device.friendly_name, appeared->device.device_id,
                  appeared->device.address, appeared->device.port);
@@ -246,6 +267,10 @@ void Node::Impl::search(const SearchConditions& conditions, std::uint32_t mx) {
   if (!discovery_) return;
   send_datagram(discovery_->search(conditions, mx, Clock::now()));
   arm_discovery_timer();
+}
+
+void Node::Impl::forget(const std::string& device_id) {
+  if (discovery_ && discovery_->forget(device_id)) update_snapshots();
 }
 
 void Node::Impl::emit(const NodeEvent& event) {
@@ -312,6 +337,11 @@ std::vector<PeerDevice> Node::devices() const { return impl_->devices(); }
 std::vector<PeerEntry> Node::connections() const { return impl_->connections(); }
 std::uint32_t Node::max_connections() const { return impl_->options_.config.max_connections; }
 
+void Node::forget(std::string device_id) {
+  if (impl_->stopped_ || !impl_->started_) return;
+  asio::post(impl_->io(), [impl = impl_, device_id = std::move(device_id)] { impl->forget(device_id); });
+}
+
 void Node::search(SearchConditions conditions, std::uint32_t mx) {
   if (impl_->stopped_ || !impl_->started_) return;
   asio::post(impl_->io(), [impl = impl_, conditions = std::move(conditions), mx] { impl->search(conditions, mx); });
@@ -346,8 +376,8 @@ std::function<void(Result<Message>)> expect_response(std::function<void(Result<T
 }
 
 template <class R>
-R identity(R&& r) {
-  return std::move(r);
+R identity(R r) {
+  return r;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "homep2p/connection_manager_service.hpp"
@@ -36,7 +37,7 @@ struct Session {
   asio::steady_timer timer;  // the connection's next deadline (or the TCP connect timeout)
   std::unique_ptr<Connection> connection;
   std::string peer_address;
-  std::array<std::uint8_t, 16 * 1024> read_buffer{};
+  std::array<std::uint8_t, std::size_t{16} * 1024> read_buffer{};
   std::deque<Bytes> write_queue;
   std::size_t queued_bytes = 0;
   bool writing = false;
@@ -66,6 +67,7 @@ class Node::Impl : public std::enable_shared_from_this<Node::Impl> {
   // Sends a message that has no response (ServiceRelease).
   Result<void> send_one_way(const std::string& peer_id, Message message);
   void search(const SearchConditions& conditions, std::uint32_t mx);
+  void forget(const std::string& device_id);
   asio::io_context& io() { return io_; }
 
   std::vector<PeerDevice> devices() const;
@@ -127,6 +129,12 @@ class Node::Impl : public std::enable_shared_from_this<Node::Impl> {
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions_;
   std::uint64_t next_session_key_ = 1;
   std::uint64_t boot_id_ = 0;
+  // Devices that have announced "authentication required": pinned, so that a spoofed announce
+  // cannot downgrade a connection to them (discovery itself is unauthenticated, as in the patent).
+  std::set<std::string> requires_authentication_;
+  // ConnectionManager Connect to a device not discovered yet: connect when it shows up in time.
+  std::map<std::string, TimePoint> connect_when_seen_;
+  static constexpr Duration kConnectWhenSeenWindow = seconds(10);
   bool shutting_down_ = false;
 
   mutable std::mutex snapshot_mutex_;

@@ -105,9 +105,7 @@ void Node::Impl::connect(std::string target, std::optional<Credential> credentia
   params.target_id = target_id;
   params.user = credential ? credential->user : std::string("anonymous");
   if (credential) params.key = credential->key;
-  if (const KnownDevice* known = discovery_ && !target_id.empty() ? discovery_->cache().find(target_id) : nullptr) {
-    params.require_authentication = known->announce.security.auth_required;
-  }
+  params.require_authentication = requires_authentication_.count(target_id) > 0;
 
   auto s = add_session(asio::ip::tcp::socket(io_));
   s->peer_address = endpoint->address().to_string();
@@ -462,8 +460,15 @@ void Node::Impl::arm_service_timer() {
 ActionOutcome Node::Impl::manager_connect(const std::string& target, const CallerIdentity& caller) {
   if (target == options_.config.device_id) return {ServiceResult::BadArguments, {}, {}, "a device does not connect to itself"};
   if (established_session(target)) return {ServiceResult::Ok, {{"already_connected", true}}, {}, {}};
-  if (!discovery_ || discovery_->cache().find(target) == nullptr) {
-    return {ServiceResult::Failed, {}, {}, "device " + target + " has not been discovered by " + options_.config.friendly_name};
+  if (!discovery_) return {ServiceResult::Failed, {}, {}, "discovery is not running"};
+  if (discovery_->cache().find(target) == nullptr) {
+    // Not heard of yet (it may have just started): search for it, and connect when it answers.
+    log_->info("ConnectionManager: {} asks us to connect to {}, not discovered yet: searching", caller.user, target);
+    connect_when_seen_[target] = Clock::now() + kConnectWhenSeenWindow;
+    SearchConditions conditions;
+    conditions.device_id = target;
+    search(conditions, 1);
+    return {ServiceResult::Ok, {{"started", true}, {"searching", true}}, {}, {}};
   }
   log_->info("ConnectionManager: {} asks us to connect to {}", caller.user, target);
   asio::post(io_, [weak = weak_from_this(), target] {

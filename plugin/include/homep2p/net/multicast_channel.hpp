@@ -53,7 +53,7 @@ class MulticastChannel : public std::enable_shared_from_this<MulticastChannel> {
       std::function<void(std::span<const std::uint8_t> bytes, const asio::ip::udp::endpoint& from)>;
 
   // Opens both sockets and starts receiving. Errc::Io with the failing step on error.
-  static Result<std::shared_ptr<MulticastChannel>> open(asio::io_context& io, MulticastConfig config,
+  static Result<std::shared_ptr<MulticastChannel>> open(asio::io_context& io, const MulticastConfig& config,
                                                         ReceiveHandler on_receive);
 
   // Only open() can make one (it must be owned by a shared_ptr: pending receives hold it).

@@ -38,7 +38,7 @@ struct NodeOptions {
   // How long a service request waits for its response.
   Duration request_timeout = seconds(10);
   // A peer whose unsent output exceeds this is disconnected (bounded write queue).
-  std::size_t max_write_queue = 1024 * 1024;
+  std::size_t max_write_queue = std::size_t{1024} * 1024;
 };
 
 // A device heard of through discovery.
@@ -117,12 +117,18 @@ class Node {
   std::vector<PeerEntry> connections() const;
   std::uint32_t max_connections() const;
 
+  // Forgets a discovered device (e.g. the user removed it): its next announce is reported as a
+  // new DeviceSeen. Whether it ever required authentication is not forgotten (see connect()).
+  void forget(std::string device_id);
+
   // Multicasts a DeviceSearch; answers show up as DeviceSeen events and in devices().
   void search(SearchConditions conditions, std::uint32_t mx);
 
   // Connects to a discovered device (by id) or to "host:port". Credentials: `credential`, else
   // the configured ones for that device (credentials.devices, then credentials.default), else
   // none (the handshake then fails locally if the target asks for authentication).
+  // A device that has ever announced "authentication required" to this node must authenticate:
+  // a later announce saying otherwise (a spoofed one) cannot downgrade the connection.
   std::future<ConnectOutcome> connect(std::string device_or_address,
                                       std::optional<Credential> credential = std::nullopt);
   // Disconnects (NORMAL) every connection of ours with that peer. Error if there is none.

@@ -1,4 +1,4 @@
-// bridge/request/<command> -> bridge/response/<command> (docs/MQTT-api-notes.md): every command,
+// bridge/request/<command> -> bridge/response/<command> (docs/MQTT.md §4): every command,
 // the transaction echo, exactly one response per request, every error path, and garbage payloads.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>

@@ -1,4 +1,4 @@
-// <device>/set commands (docs/MQTT-api-notes.md): connection, connect_to / disconnect_from,
+// <device>/set commands (docs/MQTT.md §3): connection, connect_to / disconnect_from,
 // service invocations, and the command_failed event for everything that cannot run.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
