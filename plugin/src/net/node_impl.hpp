@@ -5,6 +5,7 @@
 #include <asio.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -37,7 +38,6 @@ struct Session {
   asio::steady_timer timer;  // the connection's next deadline (or the TCP connect timeout)
   std::unique_ptr<Connection> connection;
   std::string peer_address;
-  std::array<std::uint8_t, std::size_t{16} * 1024> read_buffer{};
   std::deque<Bytes> write_queue;
   std::size_t queued_bytes = 0;
   bool writing = false;
@@ -127,6 +127,7 @@ class Node::Impl : public std::enable_shared_from_this<Node::Impl> {
   asio::steady_timer discovery_timer_;
   asio::steady_timer service_timer_;
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions_;
+  std::array<std::uint8_t, std::size_t{16} * 1024> read_buffer_{};  // shared: reads complete one at a time
   std::uint64_t next_session_key_ = 1;
   std::uint64_t boot_id_ = 0;
   // Devices that have announced "authentication required": pinned, so that a spoofed announce
@@ -142,6 +143,9 @@ class Node::Impl : public std::enable_shared_from_this<Node::Impl> {
   std::vector<PeerEntry> connections_snapshot_;
 
   static constexpr std::size_t kMaxSessions = 1024;
+  std::size_t max_sessions() const {
+    return std::max<std::size_t>(kMaxSessions, options_.config.max_connections + options_.connection.max_pending_handshakes);
+  }
 };
 
 }  // namespace homep2p::net

@@ -45,7 +45,7 @@ void Node::Impl::accept() {
     auto self = weak.lock();
     if (!self || ec == asio::error::operation_aborted || self->shutting_down_) return;
     if (!ec) {
-      if (self->sessions_.size() >= kMaxSessions) {
+      if (self->sessions_.size() >= self->max_sessions()) {
         self->log_->warn("refusing a TCP connection: {} sessions open", self->sessions_.size());
       } else {
         auto s = self->add_session(std::move(socket));
@@ -65,6 +65,7 @@ std::shared_ptr<Session> Node::Impl::add_session(asio::ip::tcp::socket socket) {
   auto s = std::make_shared<Session>(next_session_key_++, std::move(socket), io_);
   asio::error_code ignored;
   s->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  s->socket.non_blocking(true, ignored);
   sessions_.emplace(s->key, s);
   return s;
 }
@@ -138,6 +139,7 @@ void Node::Impl::connect(std::string target, std::optional<Credential> credentia
     }
     asio::error_code ignored;
     s->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    s->socket.non_blocking(true, ignored);  // read() waits for readability, then reads what is there
     self->process(s, initiator->start(Clock::now()));
     self->flush(s);
     self->read(s);
@@ -151,18 +153,26 @@ void Node::Impl::answer_connect(const std::shared_ptr<Session>& s, ConnectOutcom
   done(std::move(outcome));
 }
 
+// Waits for readability, then reads into the node's one buffer: an idle connection holds no read
+// buffer of its own (16 KiB each would be most of its memory; docs/BENCHMARKS.md).
 void Node::Impl::read(const std::shared_ptr<Session>& s) {
-  s->socket.async_read_some(asio::buffer(s->read_buffer), [weak = weak_from_this(), s](const asio::error_code& ec,
-                                                                                        std::size_t n) {
+  s->socket.async_wait(asio::ip::tcp::socket::wait_read, [weak = weak_from_this(), s](const asio::error_code& wait_ec) {
     auto self = weak.lock();
     if (!self || s->socket_closed) return;
+    asio::error_code ec = wait_ec;
+    std::size_t n = 0;
+    if (!ec) n = s->socket.read_some(asio::buffer(self->read_buffer_), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      self->read(s);
+      return;
+    }
     const TimePoint now = Clock::now();
     if (ec) {
       self->process(s, s->connection->transport_closed(now));
       self->close_socket(s);
       return;
     }
-    self->process(s, s->connection->receive(std::span(s->read_buffer.data(), n), now));
+    self->process(s, s->connection->receive(std::span(self->read_buffer_.data(), n), now));
     self->flush(s);
     if (s->connection->closed()) {
       if (!s->writing) self->close_socket(s);
@@ -301,7 +311,7 @@ void Node::Impl::process(const std::shared_ptr<Session>& s, ConnectionEvents eve
       on_message(s, std::move(received->message));
     }
   }
-  update_snapshots();
+  if (!events.empty()) update_snapshots();
 }
 
 void Node::Impl::on_message(const std::shared_ptr<Session>& s, Message message) {
