@@ -213,7 +213,12 @@ class HomeAssistantExtension final : public Extension {
     } else if (const auto* removed = std::get_if<DeviceRemoved>(&event)) {
       remove_device(removed->device_id);
     } else if (std::holds_alternative<DevicesChanged>(event)) {
-      publish_all(false);
+      // A device's own configs follow its own events (announced, state changed, renamed,
+      // removed, all handled above), so only the bridge's entities and departed devices are
+      // left. Re-rendering every device here made each connection change and each re-announce
+      // cost O(devices): 71 % of the bridge's CPU with 200 devices (docs/BENCHMARKS.md).
+      sync(bridge_published_, bridge_configs(), false);
+      drop_departed();
     }
   }
 
@@ -230,7 +235,11 @@ class HomeAssistantExtension final : public Extension {
   void publish_all(bool force) {
     sync(bridge_published_, bridge_configs(), force);
     for (const auto& [id, device] : ctx_.devices.all()) sync(published_[id], device_configs(device), force);
-    // Devices that left the registry without a DeviceRemoved (state file edited, a bug elsewhere).
+    drop_departed();
+  }
+
+  // Devices that left the registry without a DeviceRemoved (state file edited, a bug elsewhere).
+  void drop_departed() {
     for (auto it = published_.begin(); it != published_.end();) {
       if (ctx_.devices.find(it->first) == nullptr) {
         sync(it->second, {}, false);

@@ -134,23 +134,14 @@ Bytes32 kdf_derive(const char* algorithm, OSSL_PARAM* params) {
   return out;
 }
 
-// keys: HKDF-SHA256(K, salt = challenge || nonce,
-//                   info = lp(label) || lp(target id) || lp(initiator id))
-Bytes32 hkdf_direction_key(const ShareKey& key, const Transcript& t, std::string_view label) {
-  Bytes salt(t.challenge.begin(), t.challenge.end());
-  salt.insert(salt.end(), t.nonce.begin(), t.nonce.end());
+// keys: HKDF-SHA256(K, salt = challenge || nonce, info): the info of one direction's key is
+//   lp(label) || lp(target id) || lp(initiator id).
+Bytes direction_info(const Transcript& t, std::string_view label) {
   Bytes info;
   append_lp(info, label);
   append_lp(info, t.target_id);
   append_lp(info, t.initiator_id);
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, param_str("SHA256"), 0),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, param_ptr(key.data()), key.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, param_ptr(salt.data()), salt.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, param_ptr(info.data()), info.size()),
-      OSSL_PARAM_construct_end(),
-  };
-  return kdf_derive(OSSL_KDF_NAME_HKDF, params);
+  return info;
 }
 
 // ---- AES-256-GCM sealed frames ----
@@ -227,9 +218,41 @@ bool equal_constant_time(std::span<const std::uint8_t> a, std::span<const std::u
 }
 
 TransmissionKeys derive_transmission_keys(const ShareKey& key, const Transcript& t) {
+  // HKDF(K, salt, info) = Expand(Extract(salt, K), info) (RFC 5869). Both directions share K and
+  // the salt: one Extract, then one Expand per direction, on one context (the digest is set, and
+  // fetched, once). The keys are the same bytes as two full HKDF derivations (test vectors).
+  KdfPtr kdf(EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr));
+  if (!kdf) fatal_crypto_failure();
+  KdfCtxPtr ctx(EVP_KDF_CTX_new(kdf.get()));
+  if (!ctx) fatal_crypto_failure();
+  Bytes salt(t.challenge.begin(), t.challenge.end());
+  salt.insert(salt.end(), t.nonce.begin(), t.nonce.end());
+  int mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
+  const OSSL_PARAM extract[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, param_str("SHA256"), 0),
+      OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, param_ptr(key.data()), key.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, param_ptr(salt.data()), salt.size()),
+      OSSL_PARAM_construct_end(),
+  };
+  Bytes32 prk{};
+  check(EVP_KDF_derive(ctx.get(), prk.data(), prk.size(), extract));
+
   TransmissionKeys keys;
-  keys.initiator_to_target = hkdf_direction_key(key, t, kInitiatorToTargetLabel);
-  keys.target_to_initiator = hkdf_direction_key(key, t, kTargetToInitiatorLabel);
+  const auto expand = [&](std::string_view label, Bytes32& out) {
+    const Bytes info = direction_info(t, label);
+    int expand_mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &expand_mode),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, prk.data(), prk.size()),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, param_ptr(info.data()), info.size()),
+        OSSL_PARAM_construct_end(),
+    };
+    check(EVP_KDF_derive(ctx.get(), out.data(), out.size(), params));
+  };
+  expand(kInitiatorToTargetLabel, keys.initiator_to_target);
+  expand(kTargetToInitiatorLabel, keys.target_to_initiator);
+  OPENSSL_cleanse(prk.data(), prk.size());
   return keys;
 }
 
