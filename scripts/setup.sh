@@ -14,16 +14,23 @@ LIBRARY_PACKAGES=(libssl-dev rapidjson-dev libpaho-mqttpp-dev libpaho-mqtt-dev l
 TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev mosquitto mosquitto-clients iproute2
   util-linux python3 docker-compose)
 
+# Fuzzing only (scripts/fuzz.sh calls `scripts/setup.sh --fuzz`): clang and its libFuzzer
+# runtime. CI does not fuzz (it replays the corpora with g++), so the default run skips these.
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
+
 if [ "${1:-}" = "--list" ]; then
   # For tests: print the lists, one per line, "<group> <packages...>".
   echo "build ${BUILD_PACKAGES[*]}"
   echo "library ${LIBRARY_PACKAGES[*]}"
   echo "test ${TEST_PACKAGES[*]}"
+  echo "fuzz ${FUZZ_PACKAGES[*]}"
   exit 0
 fi
+wanted=("${BUILD_PACKAGES[@]}" "${LIBRARY_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
+if [ "${1:-}" = "--fuzz" ]; then wanted+=("${FUZZ_PACKAGES[@]}"); fi
 
 missing=()
-for p in "${BUILD_PACKAGES[@]}" "${LIBRARY_PACKAGES[@]}" "${TEST_PACKAGES[@]}"; do
+for p in "${wanted[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi

@@ -83,18 +83,30 @@ std::optional<std::string> check_placeholders(std::string_view text) {
   return std::nullopt;
 }
 
-// Walks a config value; the first bad placeholder names its path.
+// Parsing without recursion: a deeply nested file must be an error, not a stack overflow.
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag;
+// Rendering, copying and writing a config recurse: its nesting is bounded (real ones use 2).
+constexpr int kMaxConfigDepth = 16;
+
+// Walks a config value; the first bad placeholder, duplicate key (Home Assistant would get
+// ambiguous JSON: which one wins depends on the parser) or too deep nesting names its path.
 std::optional<homep2p::Error> check_config_value(const rapidjson::Value& value, const std::string& path,
-                                                 std::string_view origin) {
+                                                 std::string_view origin, int depth = 0) {
+  if (depth > kMaxConfigDepth) {
+    return field_error(origin, path, "nested deeper than " + std::to_string(kMaxConfigDepth) + " levels");
+  }
   if (value.IsString()) {
     if (auto problem = check_placeholders(view(value))) return field_error(origin, path, *problem);
   } else if (value.IsObject()) {
+    std::set<std::string_view> keys;
     for (const auto& member : value.GetObject()) {
-      if (auto e = check_config_value(member.value, path + "." + std::string(view(member.name)), origin)) return e;
+      const std::string member_path = path + "." + std::string(view(member.name));
+      if (!keys.insert(view(member.name)).second) return field_error(origin, member_path, "duplicate key");
+      if (auto e = check_config_value(member.value, member_path, origin, depth + 1)) return e;
     }
   } else if (value.IsArray()) {
     for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
-      if (auto e = check_config_value(value[i], path + "[" + std::to_string(i) + "]", origin)) return e;
+      if (auto e = check_config_value(value[i], path + "[" + std::to_string(i) + "]", origin, depth + 1)) return e;
     }
   }
   return std::nullopt;
@@ -193,7 +205,7 @@ void substitute_all(rapidjson::Value& value, const PlaceholderValues& values,
 
 rapidjson::Document render_config(const EntityMapping& entity, const PlaceholderValues& values) {
   rapidjson::Document doc;
-  doc.Parse(entity.config_json.c_str(), entity.config_json.size());
+  doc.Parse<kParseFlags>(entity.config_json.c_str(), entity.config_json.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     doc.SetObject();  // only a hand-made EntityMapping can get here; parse() checked the files
     return doc;
@@ -204,7 +216,7 @@ rapidjson::Document render_config(const EntityMapping& entity, const Placeholder
 
 homep2p::Result<ServiceMapping> Mappings::parse(std::string_view json, std::string_view origin) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
+  doc.Parse<kParseFlags>(json.data(), json.size());
   if (doc.HasParseError()) {
     return field_error(origin, "", "not valid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
                                        rapidjson::GetParseError_En(doc.GetParseError()));

@@ -32,6 +32,7 @@
 #include "core/bridge_events.hpp"
 #include "core/topics.hpp"
 #include "extensions.hpp"
+#include "homep2p/json_guard.hpp"
 
 namespace peer2mqtt {
 namespace {
@@ -331,6 +332,8 @@ class BridgeApiExtension : public Extension {
     if (payload.find('\0') != std::string::npos) {
       return respond_error(pending, "invalid JSON: NUL byte in payload");
     }
+    // RapidJSON 1.1 crashes on some spellings of zero (homep2p/json_guard.hpp).
+    if (auto unsafe = homep2p::unsafe_json_number(payload)) return respond_error(pending, "invalid JSON: " + *unsafe);
     rapidjson::Document request;
     request.Parse<kParseFlags>(payload.c_str(), payload.size());
     if (request.HasParseError()) {

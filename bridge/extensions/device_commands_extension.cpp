@@ -27,6 +27,7 @@
 #include "core/bridge_events.hpp"
 #include "core/topics.hpp"
 #include "extensions.hpp"
+#include "homep2p/json_guard.hpp"
 
 namespace peer2mqtt {
 namespace {
@@ -156,6 +157,8 @@ class DeviceCommandsExtension : public Extension {
     if (payload.find('\0') != std::string::npos) {
       return report(name, device, "invalid JSON: NUL byte in payload");
     }
+    // RapidJSON 1.1 crashes on some spellings of zero (homep2p/json_guard.hpp).
+    if (auto unsafe = homep2p::unsafe_json_number(payload)) return report(name, device, "invalid JSON: " + *unsafe);
     rapidjson::Document doc;
     doc.Parse<kParseFlags>(payload.c_str(), payload.size());
     if (doc.HasParseError()) {

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
+#include <string_view>
 
 #include "homep2p/account_store.hpp"
 #include "homep2p/connection_settings.hpp"
@@ -41,7 +43,12 @@ class ConnectionAdmission {
   // Half-open handshakes (challenge sent, reply not yet checked).
   bool try_begin_pending();
   void end_pending();
+  // The same, also bounded per peer address (ConnectionSettings::max_pending_per_address).
+  // Pair each successful try_begin_pending(address) with end_pending(address).
+  bool try_begin_pending(std::string_view address);
+  void end_pending(std::string_view address);
   std::size_t pending() const { return pending_; }
+  std::size_t pending_from(std::string_view address) const;
 
   // Remote configuration (patent claim 2). Only an authenticated admin may configure.
   // Passwords in the request are turned into K at once and not kept.
@@ -55,6 +62,7 @@ class ConnectionAdmission {
   ConnectionSettings settings_;
   FailureBackoff backoff_;
   std::size_t pending_ = 0;
+  std::map<std::string, std::size_t, std::less<>> pending_by_address_;  // no zero entries
 };
 
 }  // namespace homep2p

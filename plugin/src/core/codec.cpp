@@ -5,6 +5,7 @@
 // Parsing is iterative so that deeply nested input cannot exhaust the stack, and only the
 // structure the protocol defines is walked, never arbitrary nesting.
 #include "homep2p/codec.hpp"
+#include "homep2p/json_guard.hpp"
 
 #include <openssl/evp.h>
 #include <rapidjson/document.h>
@@ -957,6 +958,10 @@ Result<Message> decode(std::string_view json) {
   // follows; JSON allows no raw NUL anywhere, so refuse it outright.
   if (json.find('\0') != std::string_view::npos) {
     return make_error(Errc::InvalidMessage, "message: invalid JSON: NUL byte in input");
+  }
+  // RapidJSON 1.1 crashes on some spellings of zero (json_guard.hpp): refuse them first.
+  if (auto unsafe = unsafe_json_number(json)) {
+    return make_error(Errc::InvalidMessage, "message: invalid JSON: " + *unsafe);
   }
   rapidjson::Document doc;
   doc.Parse<kParseFlags>(json.empty() ? "" : json.data(), json.size());

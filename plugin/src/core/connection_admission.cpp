@@ -23,6 +23,31 @@ void ConnectionAdmission::end_pending() {
   if (pending_ > 0) --pending_;
 }
 
+bool ConnectionAdmission::try_begin_pending(std::string_view address) {
+  const auto it = pending_by_address_.find(address);
+  const std::size_t from_address = it == pending_by_address_.end() ? 0 : it->second;
+  if (from_address >= settings_.max_pending_per_address) return false;
+  if (!try_begin_pending()) return false;
+  if (it == pending_by_address_.end()) {
+    pending_by_address_.emplace(std::string(address), 1);
+  } else {
+    ++it->second;
+  }
+  return true;
+}
+
+void ConnectionAdmission::end_pending(std::string_view address) {
+  end_pending();
+  const auto it = pending_by_address_.find(address);
+  if (it == pending_by_address_.end()) return;
+  if (--it->second == 0) pending_by_address_.erase(it);
+}
+
+std::size_t ConnectionAdmission::pending_from(std::string_view address) const {
+  const auto it = pending_by_address_.find(address);
+  return it == pending_by_address_.end() ? 0 : it->second;
+}
+
 namespace {
 
 ConfigureResponse refuse(const Configure& request, ServiceResult result, std::string error) {

@@ -65,7 +65,9 @@ ValueMap connection_manager_state(const ConnectionTable& table,
 
 Result<std::vector<ConnectionManagerPeer>> parse_connection_manager_peers(std::string_view json) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
+  // Iterative: the text comes from a peer (a ServiceEvent string of up to 64 KiB), and RapidJSON's
+  // recursive parser overflows the stack on deep nesting ("[[[[..."; found by fuzz_message).
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsArray()) {
     return make_error(Errc::InvalidMessage, "ConnectionManager.peers: expected a JSON array");
   }

@@ -24,7 +24,7 @@ ConnectionTarget::~ConnectionTarget() { on_handshake_end(); }
 
 void ConnectionTarget::on_handshake_end() {
   if (holds_pending_) {
-    admission_.end_pending();
+    admission_.end_pending(peer_address_);
     holds_pending_ = false;
   }
 }
@@ -96,9 +96,12 @@ void ConnectionTarget::on_request(const ConnectRequest& request, TimePoint now, 
     answer(std::move(response), now, events, "unknown user " + request.user);
     return;
   }
-  if (!admission_.try_begin_pending()) {
+  if (!admission_.try_begin_pending(peer_address_)) {
     response.result = ConnectResult::Overload;
-    answer(std::move(response), now, events, "too many handshakes in progress");
+    answer(std::move(response), now, events,
+           admission_.pending() >= admission_.settings().max_pending_handshakes
+               ? "too many handshakes in progress"
+               : "too many handshakes in progress from " + peer_address_);
     return;
   }
   holds_pending_ = true;

@@ -130,7 +130,9 @@ Result<void> check_arguments(const ActionSpec& action, const ValueMap& arguments
                            ", got " + show_value(v));
     }
   }
-  for (const auto& [name, value] : arguments) {
+  for (const auto& argument : arguments) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const std::string& name = argument.first;
     bool declared = std::any_of(action.arguments.begin(), action.arguments.end(),
                                 [&](const ArgumentSpec& s) { return s.name == name; });
     if (!declared) {

@@ -108,5 +108,29 @@ TEST(ConnectionAdmission, PendingHandshakesAreBounded) {
   EXPECT_EQ(admission.pending(), 0U);
 }
 
+// Issue 6 (docs/RELIABILITY.md): 1,000 half-open ConnectRequests from one host took all 64
+// pending slots, and every other initiator got OVERLOAD until they timed out.
+TEST(ConnectionAdmission, PendingHandshakesAreAlsoBoundedPerAddress) {
+  ConnectionTable table(4);
+  ConnectionSettings settings;
+  settings.max_pending_handshakes = 5;
+  settings.max_pending_per_address = 2;
+  ConnectionAdmission admission(kIdB, true, {}, table, settings);
+  EXPECT_TRUE(admission.try_begin_pending("10.0.0.9"));
+  EXPECT_TRUE(admission.try_begin_pending("10.0.0.9"));
+  EXPECT_FALSE(admission.try_begin_pending("10.0.0.9")) << "a third from the same address";
+  EXPECT_EQ(admission.pending(), 2U) << "a refusal takes no slot";
+  EXPECT_TRUE(admission.try_begin_pending("10.0.0.7"));
+  EXPECT_TRUE(admission.try_begin_pending("10.0.0.7"));
+  EXPECT_TRUE(admission.try_begin_pending("10.0.0.5"));
+  EXPECT_FALSE(admission.try_begin_pending("10.0.0.4")) << "the global bound still holds";
+  admission.end_pending("10.0.0.9");
+  EXPECT_EQ(admission.pending_from("10.0.0.9"), 1U);
+  EXPECT_TRUE(admission.try_begin_pending("10.0.0.9"));
+  for (const char* a : {"10.0.0.9", "10.0.0.9", "10.0.0.7", "10.0.0.7", "10.0.0.5"}) admission.end_pending(a);
+  EXPECT_EQ(admission.pending(), 0U);
+  EXPECT_EQ(admission.pending_from("10.0.0.9"), 0U);
+}
+
 }  // namespace
 }  // namespace homep2p::test

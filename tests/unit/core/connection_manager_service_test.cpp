@@ -116,5 +116,14 @@ TEST(ConnectionManagerService, MalformedPeersTextIsAnError) {
   EXPECT_TRUE(parse_connection_manager_peers("[]").ok());
 }
 
+// Issue 6: found by tests/fuzz/fuzz_message (corpus file regress-deep-peers). The peers text comes
+// from a device; parsing it recursively overflowed the stack under ASan at 60,000 levels (a
+// 64 KiB frame holds 65,000). Now it is parsed without recursion: an error, not a crash.
+TEST(ConnectionManagerService, DeeplyNestedPeersTextIsAnErrorNotAStackOverflow) {
+  const std::string deep = std::string(65000, '[') + std::string(65000, ']');
+  EXPECT_FALSE(parse_connection_manager_peers(deep).ok());
+  EXPECT_FALSE(parse_connection_manager_peers(std::string(65000, '[')).ok());
+}
+
 }  // namespace
 }  // namespace homep2p::test

@@ -202,6 +202,33 @@ TEST(ConnectionTarget, HalfOpenHandshakesAreBoundedAndALegitimateInitiatorGetsIn
   EXPECT_NE(find_event<Connected>(pair.a_events), nullptr);
 }
 
+// Issue 6 (docs/RELIABILITY.md, found by tests/integration/hardening/attack_test.cpp): one host
+// holding many half-open handshakes no longer locks out an initiator from another address.
+TEST(ConnectionTarget, HalfOpenHandshakesFromOneAddressDoNotLockOutAnother) {
+  ConnectionSettings settings;
+  settings.max_pending_handshakes = 8;
+  settings.max_pending_per_address = 3;
+  DevicePair pair(true, 4, settings);
+  std::vector<std::unique_ptr<ConnectionTarget>> flood;
+  ConnectRequest hello;
+  hello.serial = 1;
+  hello.user = "alice";
+  hello.device_id = kIdA;
+  std::size_t overloaded = 0;
+  for (int i = 0; i < 20; ++i) {
+    flood.push_back(std::make_unique<ConnectionTarget>(pair.admission_b, pair.random_b, "10.0.0.9", pair.now));
+    const auto ev = flood.back()->receive(plain_frame(hello), pair.now);
+    if (const auto* f = find_event<ConnectFailed>(ev); f && f->result == ConnectResult::Overload) ++overloaded;
+  }
+  EXPECT_EQ(overloaded, 17U);
+  EXPECT_EQ(pair.admission_b.pending(), 3U);
+  pair.connect();  // from 127.0.0.1
+  EXPECT_NE(find_event<Connected>(pair.a_events), nullptr);
+  flood.clear();
+  EXPECT_EQ(pair.admission_b.pending(), 0U);
+  EXPECT_EQ(pair.admission_b.pending_from("10.0.0.9"), 0U);
+}
+
 TEST(ConnectionTarget, DestroyingAHalfOpenTargetReleasesItsPendingSlot) {
   DevicePair pair;
   pair.begin();

@@ -281,6 +281,27 @@ TEST(Mappings, AMissingFolderIsAnError) {
   EXPECT_NE(m.error().message.find("/nonexistent/peer2mqtt/mappings"), std::string::npos);
 }
 
+// Issue 6, found by tests/fuzz/fuzz_mappings (corpus regress-duplicate-config-key): a duplicate
+// key in a config was published as ambiguous JSON (Home Assistant keeps the last, RapidJSON the
+// first); and a deeply nested file or config overflowed the stack (regress-deep-config).
+TEST(Mappings, ADuplicateConfigKeyIsAnError) {
+  const auto m = Mappings::parse(
+      R"({"service_type":"X","entities":[{"component":"switch","object_id":"a","name":"A",)"
+      R"("config":{"state_on":"ON","x":{"y":1,"y":2}}}]})",
+      "mappings/Test.json");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message, "mappings/Test.json: entities[0].config.x.y: duplicate key");
+}
+
+TEST(Mappings, DeepNestingIsAnErrorNotAStackOverflow) {
+  std::string deep_config = R"({"service_type":"X","entities":[{"component":"sensor","object_id":"a","name":"A","config":{"v":)";
+  deep_config += std::string(20, '[') + std::string(20, ']') + "}}]}";
+  const auto m = Mappings::parse(deep_config, "mappings/Test.json");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("nested deeper than 16 levels"), std::string::npos) << m.error().message;
+  EXPECT_FALSE(Mappings::parse(std::string(100000, '['), "mappings/Test.json").ok());
+}
+
 TEST(Mappings, AddReplacesTheMappingOfTheSameType) {
   Mappings mappings;
   mappings.add(ServiceMapping{"SwitchPower", "a.json", {}});

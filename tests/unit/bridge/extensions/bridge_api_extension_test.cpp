@@ -596,6 +596,14 @@ TEST_F(BridgeApi, RemoveStillRemovesWhenTheDisconnectFails) {
 
 // ---- hostile input ----
 
+// Issue 6, found by tests/fuzz/fuzz_message: RapidJSON 1.1's full-precision parser reads outside
+// a table (SIGSEGV, any build) on a zero spelt like this; one MQTT message would end the bridge.
+TEST_F(BridgeApi, AZeroSpeltToCrashRapidJsonIsRefusedNotParsed) {
+  const auto r = request("device/connect", R"({"device":"Lamp","x":0.000000000000000000000000e-325,"transaction":"z"})");
+  expect_error(r, "invalid JSON: number at offset 21 is a zero spelt with 31 characters (at most 16)");
+  EXPECT_TRUE(actions.calls.empty());
+}
+
 TEST_F(BridgeApi, GarbagePayloadsAlwaysGetOneErrorResponseAndTheBridgeKeepsWorking) {
   const std::string deep_array(60000, '[');  // below the size limit: the parser must cope
   std::string deep_transaction = R"({"transaction":)" + std::string(40, '[') + std::string(40, ']') + "}";
