@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/bridge_events.hpp"
+#include "core/command_text.hpp"
 #include "core/topics.hpp"
 #include "extensions.hpp"
 #include "homep2p/json_guard.hpp"
@@ -46,7 +47,6 @@ constexpr std::size_t kMaxPayloadSize = 65536;
 // A transaction is echoed by copying it: copying and writing RapidJSON values recurses, so a
 // pathologically nested transaction is refused instead of exhausting the stack.
 constexpr int kMaxTransactionDepth = 16;
-constexpr std::size_t kMaxQuotedCodePoints = 64;
 constexpr std::size_t kMaxUserNameLength = homep2p::kMaxUserNameLength;
 constexpr std::size_t kMaxPasswordLength = 256;  // as the protocol codec accepts
 constexpr std::uint64_t kMaxConnections = 65535;
@@ -59,32 +59,6 @@ constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag |
 
 std::string_view view(const JsonValue& v) { return {v.GetString(), v.GetStringLength()}; }
 
-// Untrusted text for an error message: valid UTF-8 only (an escape such as "\udc00" gets past
-// the parser's encoding check), control characters replaced, at most kMaxQuotedCodePoints.
-std::string quote(std::string_view s) {
-  std::string out = "'";
-  rapidjson::MemoryStream stream(s.data(), s.size());
-  std::size_t count = 0;
-  while (stream.Tell() < s.size()) {
-    if (count == kMaxQuotedCodePoints) {
-      out += "...";
-      break;
-    }
-    const std::size_t start = stream.Tell();
-    unsigned code_point = 0;
-    const bool valid = rapidjson::UTF8<>::Decode(stream, &code_point);
-    if (!valid || code_point < 0x20 || (code_point >= 0x7f && code_point < 0xa0)) {
-      out += '?';
-      if (stream.Tell() == start) stream.Take();  // always make progress
-    } else {
-      out.append(s.substr(start, stream.Tell() - start));
-    }
-    ++count;
-  }
-  out += "'";
-  return out;
-}
-
 // True if `s` is valid UTF-8 without control characters (a friendly name becomes a topic level).
 bool printable_utf8(std::string_view s) {
   rapidjson::MemoryStream stream(s.data(), s.size());
@@ -94,15 +68,6 @@ bool printable_utf8(std::string_view s) {
     if (code_point < 0x20 || (code_point >= 0x7f && code_point < 0xa0)) return false;
   }
   return true;
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += ", ";
-    out += item;
-  }
-  return out;
 }
 
 // Nesting depth of `v`, stopping as soon as it exceeds `limit` (so itself bounded).
@@ -145,25 +110,6 @@ JsonValue to_json(const homep2p::ValueMap& values, Allocator& a) {
   JsonValue object(rapidjson::kObjectType);
   for (const auto& [name, value] : values) add(object, name, to_json(value, a), a);
   return object;
-}
-
-// A JSON argument value as a protocol Value; nullopt for null, arrays, objects and integers
-// beyond int64 (which a double would silently round).
-std::optional<homep2p::Value> to_value(const JsonValue& v) {
-  if (v.IsBool()) return homep2p::Value(v.GetBool());
-  if (v.IsInt64()) return homep2p::Value(v.GetInt64());
-  if (v.IsDouble()) return homep2p::Value(v.GetDouble());
-  if (v.IsString()) return homep2p::Value(std::string(view(v)));
-  return std::nullopt;
-}
-
-// "OVERLOAD: the device is at its maximum" from an action's result code and error text.
-std::string failure_text(const ActionResult& r) {
-  std::string error = r.error.empty() ? "failed" : r.error;
-  if (!r.result.empty() && error.find(r.result) == std::string::npos) {
-    error = r.result + ": " + error;
-  }
-  return error;
 }
 
 // Reads the fields of one JSON object; the first problem wins and names the field. Fields a
@@ -236,8 +182,8 @@ class FieldReader {
       if (known) continue;
       std::vector<std::string> expected(asked_.begin(), asked_.end());
       for (auto a : also) expected.emplace_back(a);
-      error_ = (prefix_.empty() ? std::string() : prefix_ + ": ") + "unknown field " + quote(key) +
-               " (expected: " + join(expected) + ")";
+      error_ = (prefix_.empty() ? std::string() : prefix_ + ": ") + "unknown field " + quote_untrusted(key) +
+               " (expected: " + join_names(expected) + ")";
       return false;
     }
     return true;
@@ -357,8 +303,8 @@ class BridgeApiExtension : public Extension {
     if (handler == handlers_.end()) {
       std::vector<std::string> known;
       for (const auto& entry : handlers_) known.push_back(entry.first);
-      return respond_error(pending, "unknown command " + quote(pending->command) + " (known: " +
-                                        join(known) + ")");
+      return respond_error(pending, "unknown command " + quote_untrusted(pending->command) + " (known: " +
+                                        join_names(known) + ")");
     }
     (this->*(handler->second))(request, pending);
   }
@@ -420,13 +366,13 @@ class BridgeApiExtension : public Extension {
   // Reads the required "device" field and resolves it; responds with the error otherwise.
   DeviceRecord* resolve(const std::string& name_or_id, const PendingPtr& pending) {
     DeviceRecord* device = ctx_.devices.resolve(name_or_id);
-    if (!device) respond_error(pending, "unknown device " + quote(name_or_id));
+    if (!device) respond_error(pending, "unknown device " + quote_untrusted(name_or_id));
     return device;
   }
 
   bool require_connected(const DeviceRecord& device, const PendingPtr& pending) {
     if (device.link == LinkState::Connected) return true;
-    respond_error(pending, "the bridge is not connected to " + quote(device.friendly_name) +
+    respond_error(pending, "the bridge is not connected to " + quote_untrusted(device.friendly_name) +
                                " (connection: " + std::string(to_string(device.link)) +
                                "); connect it first");
     return false;
@@ -463,7 +409,7 @@ class BridgeApiExtension : public Extension {
       if (!target) return;
       if (target->device_id == device_id) {
         return respond_error(pending, "device and target are the same device " +
-                                          quote(device->friendly_name));
+                                          quote_untrusted(device->friendly_name));
       }
       add(data, "target", target->friendly_name, data.GetAllocator());
       add(data, "target_id", target->device_id, data.GetAllocator());
@@ -571,10 +517,10 @@ class BridgeApiExtension : public Extension {
     homep2p::ValueMap arguments;
     if (fields.ok() && arguments_json) {
       for (const auto& member : arguments_json->GetObject()) {
-        auto value = to_value(member.value);
+        auto value = argument_value(member.value);
         if (!value) {
-          fields.fail_with("arguments." + quote(view(member.name)) +
-                           ": must be true, false, a number (integers within 64 bits) or a string");
+          fields.fail_with("arguments." + quote_untrusted(view(member.name)) +
+                           ": " + std::string(kArgumentValueRule));
           break;
         }
         arguments[std::string(view(member.name))] = std::move(*value);
@@ -587,9 +533,9 @@ class BridgeApiExtension : public Extension {
     if (service == device->services.end()) {
       std::vector<std::string> rented;
       for (const auto& entry : device->services) rented.push_back(entry.first);
-      return respond_error(pending, "unknown service " + quote(*service_id) + " on " +
-                                        quote(device->friendly_name) + " (rented: " +
-                                        (rented.empty() ? std::string("none") : join(rented)) + ")");
+      return respond_error(pending, "unknown service " + quote_untrusted(*service_id) + " on " +
+                                        quote_untrusted(device->friendly_name) + " (rented: " +
+                                        (rented.empty() ? std::string("none") : join_names(rented)) + ")");
     }
     // The service's description names its actions; when it does, a typo fails here, clearly.
     const auto& specs = service->second.actions;
@@ -601,11 +547,11 @@ class BridgeApiExtension : public Extension {
         names.push_back(spec.name);
       }
       if (!found) {
-        return respond_error(pending, "unknown action " + quote(*action) + " of service " +
-                                          quote(*service_id) + " (actions: " + join(names) + ")");
+        return respond_error(pending, "unknown action " + quote_untrusted(*action) + " of service " +
+                                          quote_untrusted(*service_id) + " (actions: " + join_names(names) + ")");
       }
     }
-    const std::string what = quote(*service_id + "." + *action) + " on " + quote(device->friendly_name);
+    const std::string what = quote_untrusted(*service_id + "." + *action) + " on " + quote_untrusted(device->friendly_name);
     ctx_.actions.invoke(device->device_id, *service_id, *action, std::move(arguments),
                         completion([this, pending, what](const ActionResult& r) {
                           if (!r.ok) return respond_error(pending, what + " failed: " + failure_text(r));
@@ -663,7 +609,7 @@ class BridgeApiExtension : public Extension {
       summary.PushBack(entry, a);
     }
     add(data, "accounts", std::move(summary), a);
-    const std::string what = "configure " + quote(device->friendly_name) + " failed: ";
+    const std::string what = "configure " + quote_untrusted(device->friendly_name) + " failed: ";
     ctx_.actions.configure(
         device->device_id, std::move(configure),
         completion([this, pending, what,

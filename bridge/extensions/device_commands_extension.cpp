@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/bridge_events.hpp"
+#include "core/command_text.hpp"
 #include "core/topics.hpp"
 #include "extensions.hpp"
 #include "homep2p/json_guard.hpp"
@@ -35,64 +36,11 @@ namespace {
 using JsonValue = rapidjson::Value;
 
 constexpr std::size_t kMaxPayloadSize = 65536;  // commands are tiny; bounds a stray publish
-constexpr std::size_t kMaxQuotedCodePoints = 64;
 constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag |
                                  rapidjson::kParseIterativeFlag |
                                  rapidjson::kParseFullPrecisionFlag;
 
 std::string_view view(const JsonValue& v) { return {v.GetString(), v.GetStringLength()}; }
-
-// Untrusted text for an error message: valid UTF-8 only, control characters replaced, short.
-std::string quote(std::string_view s) {
-  std::string out = "'";
-  rapidjson::MemoryStream stream(s.data(), s.size());
-  std::size_t count = 0;
-  while (stream.Tell() < s.size()) {
-    if (count == kMaxQuotedCodePoints) {
-      out += "...";
-      break;
-    }
-    const std::size_t start = stream.Tell();
-    unsigned code_point = 0;
-    const bool valid = rapidjson::UTF8<>::Decode(stream, &code_point);
-    if (!valid || code_point < 0x20 || (code_point >= 0x7f && code_point < 0xa0)) {
-      out += '?';
-      if (stream.Tell() == start) stream.Take();  // always make progress
-    } else {
-      out.append(s.substr(start, stream.Tell() - start));
-    }
-    ++count;
-  }
-  out += "'";
-  return out;
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += ", ";
-    out += item;
-  }
-  return out;
-}
-
-// A JSON argument value as a protocol Value; nullopt for null, arrays, objects and integers
-// beyond int64 (which a double would silently round).
-std::optional<homep2p::Value> to_value(const JsonValue& v) {
-  if (v.IsBool()) return homep2p::Value(v.GetBool());
-  if (v.IsInt64()) return homep2p::Value(v.GetInt64());
-  if (v.IsDouble()) return homep2p::Value(v.GetDouble());
-  if (v.IsString()) return homep2p::Value(std::string(view(v)));
-  return std::nullopt;
-}
-
-std::string failure_text(const ActionResult& r) {
-  std::string error = r.error.empty() ? "failed" : r.error;
-  if (!r.result.empty() && error.find(r.result) == std::string::npos) {
-    error = r.result + ": " + error;
-  }
-  return error;
-}
 
 // One thing a payload asks for, checked and ready to run.
 struct Command {
@@ -148,7 +96,7 @@ class DeviceCommandsExtension : public Extension {
 
   void handle(const std::string& name, const std::string& payload) {
     DeviceRecord* device = ctx_.devices.resolve(name);
-    if (!device) return report(name, nullptr, "unknown device " + quote(name));
+    if (!device) return report(name, nullptr, "unknown device " + quote_untrusted(name));
     if (payload.size() > kMaxPayloadSize) {
       return report(name, device, "payload too large: " + std::to_string(payload.size()) +
                                       " bytes (at most " + std::to_string(kMaxPayloadSize) + ")");
@@ -200,7 +148,7 @@ class DeviceCommandsExtension : public Extension {
         return field + ": must be the name or id of another device";
       }
       const DeviceRecord* other = ctx_.devices.resolve(view(value));
-      if (!other) return field + ": unknown device " + quote(view(value));
+      if (!other) return field + ": unknown device " + quote_untrusted(view(value));
       if (other->device_id == device.device_id) return field + ": a device cannot connect to itself";
       out.push_back(Command{key == "connect_to" ? Command::Kind::ConnectTo : Command::Kind::DisconnectFrom,
                             other->device_id, other->friendly_name, {}, {}, {}});
@@ -210,9 +158,9 @@ class DeviceCommandsExtension : public Extension {
     if (service == device.services.end()) {
       std::vector<std::string> rented;
       for (const auto& entry : device.services) rented.push_back(entry.first);
-      return "unknown key " + quote(key) +
+      return "unknown key " + quote_untrusted(key) +
              " (expected: connection, connect_to, disconnect_from or a rented service: " +
-             (rented.empty() ? std::string("none; connect the device first") : join(rented)) + ")";
+             (rented.empty() ? std::string("none; connect the device first") : join_names(rented)) + ")";
     }
     const std::string service_id = service->first;
     if (!value.IsObject() || value.MemberCount() == 0) {
@@ -224,17 +172,17 @@ class DeviceCommandsExtension : public Extension {
       const std::string action_name(view(action.name));
       // The service's description names its actions; when it does, a typo fails here, clearly.
       if (!names.empty() && std::find(names.begin(), names.end(), action_name) == names.end()) {
-        return service_id + ": unknown action " + quote(action_name) + " (actions: " + join(names) + ")";
+        return service_id + ": unknown action " + quote_untrusted(action_name) + " (actions: " + join_names(names) + ")";
       }
       if (!action.value.IsObject()) {
-        return service_id + "." + quote(action_name) + ": arguments must be a JSON object ({} for none)";
+        return service_id + "." + quote_untrusted(action_name) + ": arguments must be a JSON object ({} for none)";
       }
       Command command{Command::Kind::Invoke, {}, {}, service_id, action_name, {}};
       for (const auto& argument : action.value.GetObject()) {
-        auto converted = to_value(argument.value);
+        auto converted = argument_value(argument.value);
         if (!converted) {
-          return service_id + "." + quote(action_name) + "." + quote(view(argument.name)) +
-                 ": must be true, false, a number (integers within 64 bits) or a string";
+          return service_id + "." + quote_untrusted(action_name) + "." + quote_untrusted(view(argument.name)) +
+                 ": " + std::string(kArgumentValueRule);
         }
         command.arguments[std::string(view(argument.name))] = std::move(*converted);
       }
@@ -267,11 +215,11 @@ class DeviceCommandsExtension : public Extension {
       }
       case Command::Kind::ConnectTo:
         ctx_.actions.connect_between(device_id, command.other_id,
-                                     on_failure("connect_to " + quote(command.other_name)));
+                                     on_failure("connect_to " + quote_untrusted(command.other_name)));
         return;
       case Command::Kind::DisconnectFrom:
         ctx_.actions.disconnect_between(device_id, command.other_id,
-                                        on_failure("disconnect_from " + quote(command.other_name)));
+                                        on_failure("disconnect_from " + quote_untrusted(command.other_name)));
         return;
       case Command::Kind::Invoke: {
         std::string what = command.service + "." + command.action;
@@ -284,7 +232,7 @@ class DeviceCommandsExtension : public Extension {
 
   // bridge/event {"type":"command_failed","data":{"device":<topic name>,"device_id"?,"error"}}.
   void report(const std::string& name, const DeviceRecord* device, const std::string& error) {
-    spdlog::warn("{}/set: {}", quote(name), error);
+    spdlog::warn("{}/set: {}", quote_untrusted(name), error);
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
     writer.StartObject();

@@ -129,6 +129,10 @@ class Controller::Impl : public std::enable_shared_from_this<Controller::Impl>, 
 };
 
 homep2p::Result<void> Controller::Impl::start() {
+  // A bridge killed while saving leaves its temporary file: harmless, but litter.
+  if (const auto removed = remove_stale_temporaries(config_.state_file); removed > 0) {
+    spdlog::info("state: removed {} temporary file(s) left by an interrupted save", removed);
+  }
   // The persisted desired state first: wanted devices reconnect as soon as they are seen.
   if (auto state = load_state(config_.state_file); state) {
     restore(registry_, *state);

@@ -27,6 +27,11 @@ struct PersistedState {
 homep2p::Result<PersistedState> load_state(const std::string& path);
 homep2p::Result<void> save_state(const std::string& path, const PersistedState& state);
 
+// Removes the temporary files (".<file>.tmp-*" beside it) that a bridge killed in the middle of
+// save_state() left behind; returns how many. Call it once at start, before any save: a running
+// bridge's own temporary file would be removed too. Errors are ignored (nothing depends on it).
+std::size_t remove_stale_temporaries(const std::string& path);
+
 // Registry <-> persisted state.
 PersistedState snapshot(const DeviceRegistry& registry);
 void restore(DeviceRegistry& registry, const PersistedState& state);

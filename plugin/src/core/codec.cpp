@@ -286,6 +286,12 @@ class ObjectReader {
       } else if (item.IsInt64()) {
         out.emplace(std::move(*key), Value{std::int64_t{item.GetInt64()}});
       } else if (item.IsNumber()) {
+        // A literal beyond double's range (2e308) parses as infinity, which JSON cannot carry:
+        // we could never send it back (found by fuzz_message).
+        if (!std::isfinite(item.GetDouble())) {
+          errors_.fail(where, "number out of range");
+          break;
+        }
         out.emplace(std::move(*key), Value{item.GetDouble()});
       } else if (item.IsString()) {
         auto s = map.text_value(item, where, 0, kMaxMessageSize, TextKind::Free);
@@ -492,8 +498,8 @@ ArgumentSpec read_argument_spec(ObjectReader& a) {
       a.fail(name, "only allowed with type int or number");
       return std::nullopt;
     }
-    if (!v->IsNumber()) {
-      a.fail(name, "must be a number");
+    if (!v->IsNumber() || !std::isfinite(v->GetDouble())) {
+      a.fail(name, v->IsNumber() ? "number out of range" : "must be a number");
       return std::nullopt;
     }
     return v->GetDouble();

@@ -424,7 +424,8 @@ TEST_F(BridgeApi, InvokeRefusesWhatCannotWork) {
   expect_error(request("device/invoke", R"({"device":"Lamp","service":"lamp","action":"SetPower","arguments":[1]})"),
                "arguments: must be a JSON object");
   const std::string bad_value = "arguments.'on': must be true, false, a number (integers within 64 bits) or a string";
-  for (const char* value : {"null", "[true]", "{\"a\":1}", "18446744073709551615"}) {
+  // 2e308 parses as infinity (issue 6, fuzz_message): JSON cannot carry it to the device.
+  for (const char* value : {"null", "[true]", "{\"a\":1}", "18446744073709551615", "2e308", "-2e308"}) {
     expect_error(request("device/invoke", std::string(R"({"device":"Lamp","service":"lamp","action":"SetPower","arguments":{"on":)") +
                                               value + "}}"),
                  bad_value);

@@ -199,6 +199,8 @@ TEST_F(DeviceCommands, InvocationErrors) {
        "lamp.'SetPower'.'on': must be true, false, a number (integers within 64 bits) or a string"},
       {R"({"lamp":{"SetPower":{"on":18446744073709551615}}})",
        "lamp.'SetPower'.'on': must be true, false, a number (integers within 64 bits) or a string"},
+      {R"({"lamp":{"SetPower":{"on":2e308}}})",  // parses as infinity (issue 6, fuzz_message)
+       "lamp.'SetPower'.'on': must be true, false, a number (integers within 64 bits) or a string"},
       {R"({"lamp":{"SetPower":true}})", "lamp.'SetPower': arguments must be a JSON object ({} for none)"},
       {R"({"lamp":{"Explode":{}}})", "lamp: unknown action 'Explode' (actions: SetPower, Toggle)"},
       {R"({"lamp":"on"})", "lamp: must be an object {\"<action>\":{<arguments>}}"},

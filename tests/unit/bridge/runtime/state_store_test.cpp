@@ -108,6 +108,23 @@ TEST(StateStore, AtomicWriteLeavesNoTemporaryFile) {
   EXPECT_EQ(dir.entries(), std::set<std::string>{"state.json"});
 }
 
+// Issue 6: a bridge killed -9 between creating its temporary file and the rename leaves the
+// temporary file; the next start removes those (and only those) files.
+TEST(StateStore, StaleTemporaryFilesOfThisStateFileAreRemovedAndNothingElse) {
+  TempDir dir;
+  const std::string path = dir.file("state.json");
+  ASSERT_TRUE(save_state(path, sample()).ok());
+  for (const char* name : {".state.json.tmp-0badf00d", ".state.json.tmp-12345678", ".other.json.tmp-12345678",
+                           "state.json.tmp-notours", "notes.txt"}) {
+    std::ofstream(dir.file(name)) << "{half a state";
+  }
+  EXPECT_EQ(remove_stale_temporaries(path), 2U);
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"state.json", ".other.json.tmp-12345678", "state.json.tmp-notours",
+                                                   "notes.txt"}));
+  ASSERT_TRUE(load_state(path).ok());
+  EXPECT_EQ(remove_stale_temporaries(dir.file("missing-folder/state.json")), 0U);
+}
+
 TEST(StateStore, FileIsOwnerReadWriteOnlyEvenReplacingAWiderOne) {
   TempDir dir;
   const std::string path = dir.file("state.json");
