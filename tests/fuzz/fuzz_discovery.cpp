@@ -51,7 +51,7 @@ void check_output(const DiscoveryOutput& out, const DiscoverySettings& settings,
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fuzz::FuzzInput in(data, size);
-  fuzz::CountingRandom random(in.byte());
+  fuzz::DeterministicRandom random(in.byte());
   DiscoverySettings settings;
   settings.max_devices = 4;  // small bounds, so that the fuzzer reaches them
   settings.max_pending_answers = 3;

@@ -163,7 +163,7 @@ void initiator_role(FuzzInput& in) {
   const std::uint8_t flags = in.byte();
   ConnectionTable table(1 + flags % 2);
   if (flags & 0x10) (void)table.try_add("someone", Role::Target, TimePoint{});  // maybe full already
-  fuzz::CountingRandom random(0x20);
+  fuzz::DeterministicRandom random(0x20);
   InitiatorParams params;
   params.own_id = fuzz::kInitiatorId;
   params.target_id = (flags & 0x20) ? "" : fuzz::kTargetId;  // by address: learns the id

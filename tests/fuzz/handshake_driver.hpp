@@ -65,7 +65,7 @@ struct TargetDevice {
 
   ConnectionTable table;
   ConnectionAdmission admission;
-  CountingRandom random{0x40};
+  DeterministicRandom random{0x40};
 };
 
 // Drives a ConnectionTarget through a correct handshake as `user`; returns the keys on success.
