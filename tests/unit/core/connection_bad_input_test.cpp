@@ -37,6 +37,8 @@ struct Case {
   Outcome expected;
   std::optional<Duration> later{};  // feed the input this much later
 };
+// ctest names a parameterized test after its printed parameter: the case name, not its bytes.
+void PrintTo(const Case& c, std::ostream* out) { *out << c.name; }
 
 Bytes raw(std::string_view s) { return make_frame(as_bytes(std::string(s))); }
 

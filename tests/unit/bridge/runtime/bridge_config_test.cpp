@@ -268,6 +268,13 @@ struct ErrorCase {
   std::string yaml;
   std::string expected;  // the start of the message
 };
+// ctest names a parameterized test after its printed parameter: the YAML of the case on one
+// line (without the minimal bridge section most cases start with), not its bytes.
+void PrintTo(const ErrorCase& c, std::ostream* out) {
+  std::string yaml = c.yaml.rfind(kMinimal, 0) == 0 ? c.yaml.substr(kMinimal.size()) : c.yaml;
+  for (char& ch : yaml) ch = ch == '\n' ? ' ' : ch;
+  *out << yaml;
+}
 
 class BridgeConfigErrors : public ::testing::TestWithParam<ErrorCase> {};
 

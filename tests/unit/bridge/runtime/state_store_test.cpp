@@ -212,6 +212,8 @@ struct CorruptCase {
   std::string text;
   std::string expected;  // after "<path>: "
 };
+// ctest names a parameterized test after its printed parameter: the case name, not its bytes.
+void PrintTo(const CorruptCase& c, std::ostream* out) { *out << c.name; }
 
 class StateStoreCorrupt : public ::testing::TestWithParam<CorruptCase> {};
 
