@@ -28,18 +28,11 @@ std::optional<std::string> unsafe_json_number(std::string_view json) {
     }
     if (c != '-' && (c < '0' || c > '9')) continue;
     const std::size_t start = i;
-    bool in_exponent = false;
-    bool nonzero = false;
-    while (i < json.size() && is_number_char(json[i])) {
-      const char d = json[i];
-      if (d == 'e' || d == 'E') in_exponent = true;
-      if (!in_exponent && d >= '1' && d <= '9') nonzero = true;
-      ++i;
-    }
+    while (i < json.size() && is_number_char(json[i])) ++i;
     const std::size_t length = i - start;
-    if (!nonzero && length > kMaxZeroNumberLength) {
-      return "number at offset " + std::to_string(start) + " is a zero spelt with " + std::to_string(length) +
-             " characters (at most " + std::to_string(kMaxZeroNumberLength) + ")";
+    if (length > kMaxNumberLength) {
+      return "number at offset " + std::to_string(start) + " has " + std::to_string(length) + " characters (at most " +
+             std::to_string(kMaxNumberLength) + ")";
     }
     --i;  // the loop's ++i moves to the character after the number
   }
