@@ -40,11 +40,10 @@ class ConnectionAdmission {
   FailureBackoff& backoff() { return backoff_; }
   const ConnectionSettings& settings() const { return settings_; }
 
-  // Half-open handshakes (challenge sent, reply not yet checked).
-  bool try_begin_pending();
-  void end_pending();
-  // The same, also bounded per peer address (ConnectionSettings::max_pending_per_address).
-  // Pair each successful try_begin_pending(address) with end_pending(address).
+  // Half-open handshakes (challenge sent, reply not yet checked), bounded in total
+  // (max_pending_handshakes) and per peer address (max_pending_per_address). Pair each
+  // successful try_begin_pending(address) with end_pending(address); an end without a begin
+  // from that address changes nothing.
   bool try_begin_pending(std::string_view address);
   void end_pending(std::string_view address);
   std::size_t pending() const { return pending_; }
@@ -61,7 +60,7 @@ class ConnectionAdmission {
   ConnectionTable& table_;
   ConnectionSettings settings_;
   FailureBackoff backoff_;
-  std::size_t pending_ = 0;
+  std::size_t pending_ = 0;  // the sum of pending_by_address_
   std::map<std::string, std::size_t, std::less<>> pending_by_address_;  // no zero entries
 };
 

@@ -13,21 +13,11 @@ ConnectionAdmission::ConnectionAdmission(std::string device_id, bool auth_requir
       settings_(settings),
       backoff_(settings.backoff) {}
 
-bool ConnectionAdmission::try_begin_pending() {
-  if (pending_ >= settings_.max_pending_handshakes) return false;
-  ++pending_;
-  return true;
-}
-
-void ConnectionAdmission::end_pending() {
-  if (pending_ > 0) --pending_;
-}
-
 bool ConnectionAdmission::try_begin_pending(std::string_view address) {
   const auto it = pending_by_address_.find(address);
   const std::size_t from_address = it == pending_by_address_.end() ? 0 : it->second;
-  if (from_address >= settings_.max_pending_per_address) return false;
-  if (!try_begin_pending()) return false;
+  if (pending_ >= settings_.max_pending_handshakes || from_address >= settings_.max_pending_per_address) return false;
+  ++pending_;
   if (it == pending_by_address_.end()) {
     pending_by_address_.emplace(std::string(address), 1);
   } else {
@@ -37,9 +27,9 @@ bool ConnectionAdmission::try_begin_pending(std::string_view address) {
 }
 
 void ConnectionAdmission::end_pending(std::string_view address) {
-  end_pending();
   const auto it = pending_by_address_.find(address);
-  if (it == pending_by_address_.end()) return;
+  if (it == pending_by_address_.end()) return;  // never below zero
+  --pending_;
   if (--it->second == 0) pending_by_address_.erase(it);
 }
 

@@ -97,14 +97,14 @@ TEST(ConnectionAdmission, PendingHandshakesAreBounded) {
   ConnectionSettings settings;
   settings.max_pending_handshakes = 2;
   ConnectionAdmission admission(kIdB, true, {}, table, settings);
-  EXPECT_TRUE(admission.try_begin_pending());
-  EXPECT_TRUE(admission.try_begin_pending());
-  EXPECT_FALSE(admission.try_begin_pending());
-  admission.end_pending();
-  EXPECT_TRUE(admission.try_begin_pending());
-  admission.end_pending();
-  admission.end_pending();
-  admission.end_pending();  // never below zero
+  EXPECT_TRUE(admission.try_begin_pending("10.0.0.1"));
+  EXPECT_TRUE(admission.try_begin_pending("10.0.0.2"));
+  EXPECT_FALSE(admission.try_begin_pending("10.0.0.3"));
+  admission.end_pending("10.0.0.1");
+  EXPECT_TRUE(admission.try_begin_pending("10.0.0.3"));
+  admission.end_pending("10.0.0.2");
+  admission.end_pending("10.0.0.3");
+  admission.end_pending("10.0.0.3");  // never below zero
   EXPECT_EQ(admission.pending(), 0U);
 }
 
