@@ -1,15 +1,36 @@
 #include "command_text.hpp"
 
 #include <rapidjson/encodings.h>
+#include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 
 #include <cmath>
+
+#include "homep2p/json_guard.hpp"
 
 namespace peer2mqtt {
 
 namespace {
 constexpr std::size_t kMaxQuotedCodePoints = 64;
+constexpr std::size_t kMaxPayloadSize = 65536;  // commands are tiny; bounds a stray publish
+constexpr unsigned kParseFlags =
+    rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
 }  // namespace
+
+std::optional<std::string> parse_command_payload(const std::string& payload, rapidjson::Document& doc) {
+  if (payload.size() > kMaxPayloadSize) {
+    return "payload too large: " + std::to_string(payload.size()) + " bytes (at most " +
+           std::to_string(kMaxPayloadSize) + ")";
+  }
+  if (payload.find('\0') != std::string::npos) return "invalid JSON: NUL byte in payload";
+  if (auto unsafe = homep2p::unsafe_json_number(payload)) return "invalid JSON: " + *unsafe;
+  doc.Parse<kParseFlags>(payload.c_str(), payload.size());
+  if (doc.HasParseError()) {
+    return std::string("invalid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) + " (at offset " +
+           std::to_string(doc.GetErrorOffset()) + ")";
+  }
+  return std::nullopt;
+}
 
 std::optional<homep2p::Value> argument_value(const rapidjson::Value& json) {
   if (json.IsBool()) return homep2p::Value(json.GetBool());

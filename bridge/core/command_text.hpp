@@ -16,6 +16,12 @@
 
 namespace peer2mqtt {
 
+// Parses an MQTT command payload into `doc`: at most 64 KiB, no NUL byte (RapidJSON would stop
+// reading there), no number RapidJSON 1.1 cannot be trusted with (homep2p/json_guard.hpp), valid
+// UTF-8, iteratively (deep nesting cannot exhaust the stack), numbers at full precision. Returns
+// the error to publish ("invalid JSON: ...", "payload too large: ...") or nullopt.
+std::optional<std::string> parse_command_payload(const std::string& payload, rapidjson::Document& doc);
+
 // A JSON argument value as a protocol Value; nullopt for null, arrays, objects, integers beyond
 // int64 (a double would silently round them) and numbers beyond double's range (2e308 parses as
 // infinity, which JSON cannot carry to the device).

@@ -10,7 +10,6 @@
 // appear in a response or a log line.
 #include <rapidjson/document.h>
 #include <rapidjson/encodings.h>
-#include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -33,7 +32,6 @@
 #include "core/command_text.hpp"
 #include "core/topics.hpp"
 #include "extensions.hpp"
-#include "homep2p/json_guard.hpp"
 
 namespace peer2mqtt {
 namespace {
@@ -41,9 +39,6 @@ namespace {
 using JsonValue = rapidjson::Value;
 using Allocator = rapidjson::Document::AllocatorType;
 
-// Requests are a few hundred bytes; refusing huge payloads up front bounds the work a stray
-// publish can cause.
-constexpr std::size_t kMaxPayloadSize = 65536;
 // A transaction is echoed by copying it: copying and writing RapidJSON values recurses, so a
 // pathologically nested transaction is refused instead of exhausting the stack.
 constexpr int kMaxTransactionDepth = 16;
@@ -51,9 +46,6 @@ constexpr std::size_t kMaxUserNameLength = homep2p::kMaxUserNameLength;
 constexpr std::size_t kMaxPasswordLength = 256;  // as the protocol codec accepts
 constexpr std::uint64_t kMaxConnections = 65535;
 
-constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseFullPrecisionFlag;
 
 // ---- small helpers -----------------------------------------------------------------------
 
@@ -270,24 +262,8 @@ class BridgeApiExtension : public Extension {
   }
 
   void dispatch(const std::string& payload, const PendingPtr& pending) {
-    if (payload.size() > kMaxPayloadSize) {
-      return respond_error(pending, "payload too large: " + std::to_string(payload.size()) +
-                                        " bytes (at most " + std::to_string(kMaxPayloadSize) + ")");
-    }
-    // RapidJSON reads a NUL byte as the end of input and would ignore what follows it.
-    if (payload.find('\0') != std::string::npos) {
-      return respond_error(pending, "invalid JSON: NUL byte in payload");
-    }
-    // RapidJSON 1.1 crashes on some spellings of zero (homep2p/json_guard.hpp).
-    if (auto unsafe = homep2p::unsafe_json_number(payload)) return respond_error(pending, "invalid JSON: " + *unsafe);
     rapidjson::Document request;
-    request.Parse<kParseFlags>(payload.c_str(), payload.size());
-    if (request.HasParseError()) {
-      return respond_error(pending, std::string("invalid JSON: ") +
-                                        rapidjson::GetParseError_En(request.GetParseError()) +
-                                        " (at offset " + std::to_string(request.GetErrorOffset()) +
-                                        ")");
-    }
+    if (auto error = parse_command_payload(payload, request)) return respond_error(pending, *error);
     if (!request.IsObject()) {
       return respond_error(pending, "payload: must be a JSON object");
     }

@@ -9,8 +9,6 @@
 // Exact contract: docs/MQTT.md §3.
 #include <rapidjson/document.h>
 #include <rapidjson/encodings.h>
-#include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
@@ -28,17 +26,12 @@
 #include "core/command_text.hpp"
 #include "core/topics.hpp"
 #include "extensions.hpp"
-#include "homep2p/json_guard.hpp"
 
 namespace peer2mqtt {
 namespace {
 
 using JsonValue = rapidjson::Value;
 
-constexpr std::size_t kMaxPayloadSize = 65536;  // commands are tiny; bounds a stray publish
-constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseFullPrecisionFlag;
 
 std::string_view view(const JsonValue& v) { return {v.GetString(), v.GetStringLength()}; }
 
@@ -97,23 +90,8 @@ class DeviceCommandsExtension : public Extension {
   void handle(const std::string& name, const std::string& payload) {
     DeviceRecord* device = ctx_.devices.resolve(name);
     if (!device) return report(name, nullptr, "unknown device " + quote_untrusted(name));
-    if (payload.size() > kMaxPayloadSize) {
-      return report(name, device, "payload too large: " + std::to_string(payload.size()) +
-                                      " bytes (at most " + std::to_string(kMaxPayloadSize) + ")");
-    }
-    // RapidJSON reads a NUL byte as the end of input and would ignore what follows it.
-    if (payload.find('\0') != std::string::npos) {
-      return report(name, device, "invalid JSON: NUL byte in payload");
-    }
-    // RapidJSON 1.1 crashes on some spellings of zero (homep2p/json_guard.hpp).
-    if (auto unsafe = homep2p::unsafe_json_number(payload)) return report(name, device, "invalid JSON: " + *unsafe);
     rapidjson::Document doc;
-    doc.Parse<kParseFlags>(payload.c_str(), payload.size());
-    if (doc.HasParseError()) {
-      return report(name, device, std::string("invalid JSON: ") +
-                                      rapidjson::GetParseError_En(doc.GetParseError()) +
-                                      " (at offset " + std::to_string(doc.GetErrorOffset()) + ")");
-    }
+    if (auto error = parse_command_payload(payload, doc)) return report(name, device, *error);
     if (!doc.IsObject()) return report(name, device, "payload: must be a JSON object");
     if (doc.MemberCount() == 0) return report(name, device, "payload: empty, nothing to do");
 

@@ -965,7 +965,7 @@ Result<Message> decode(std::string_view json) {
   if (json.find('\0') != std::string_view::npos) {
     return make_error(Errc::InvalidMessage, "message: invalid JSON: NUL byte in input");
   }
-  // RapidJSON 1.1 crashes on some spellings of zero (json_guard.hpp): refuse them first.
+  // RapidJSON 1.1 crashes on some long number literals (json_guard.hpp): refuse them first.
   if (auto unsafe = unsafe_json_number(json)) {
     return make_error(Errc::InvalidMessage, "message: invalid JSON: " + *unsafe);
   }

@@ -14,6 +14,18 @@ rapidjson::Document parse(const char* json) {
   return doc;
 }
 
+TEST(CommandText, APayloadIsParsedOrRefusedWithTheReason) {
+  rapidjson::Document doc;
+  EXPECT_EQ(parse_command_payload(R"({"a":[1,2.5,"x"]})", doc), std::nullopt);
+  EXPECT_TRUE(doc.IsObject());
+  EXPECT_EQ(parse_command_payload(std::string(65537, ' '), doc), "payload too large: 65537 bytes (at most 65536)");
+  EXPECT_EQ(parse_command_payload(std::string("{}\0x", 4), doc), "invalid JSON: NUL byte in payload");
+  EXPECT_EQ(parse_command_payload(R"({"x":0.000000000000000000000001e-325})", doc),
+            "invalid JSON: number at offset 5 has 31 characters (at most 25)");
+  EXPECT_EQ(parse_command_payload("{\"a\":", doc), "invalid JSON: Invalid value. (at offset 5)");
+  EXPECT_EQ(parse_command_payload("\"\xff\"", doc), "invalid JSON: Invalid encoding in string. (at offset 1)");
+}
+
 TEST(CommandText, ArgumentValuesKeepBooleansIntegersNumbersAndStrings) {
   const auto doc = parse(R"({"b":true,"i":-3,"big":9223372036854775807,"x":2.5,"s":"hi"})");
   EXPECT_EQ(argument_value(doc["b"]), homep2p::Value(true));
